@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * fwd shared ABI: the only definition of map keys/values, counter ids,
+ * reason codes, map names and sizes. Included by the BPF programs (C) and by
+ * the C++ loader. Fields typed __be16/__be32 are in network byte order; all
+ * other multi-byte fields are in host byte order.
+ *
+ * IPv6 is an addition to this file: it gets its own fwd_svc6/fwd_ct6 maps and
+ * key/value structs beside the IPv4 ones; mapping ids, the stats map and the
+ * counter map are shared by both families.
+ */
+#ifndef FWD_ABI_H
+#define FWD_ABI_H
+
+#include <linux/types.h>
+
+#ifdef __cplusplus
+#define FWD_ASSERT_SIZE(type, size) static_assert(sizeof(type) == (size), #type " size")
+#else
+#define FWD_ASSERT_SIZE(type, size) _Static_assert(sizeof(type) == (size), #type " size")
+#endif
+
+/* Bumped whenever a struct, map type or map size below changes meaning. */
+#define FWD_ABI_VERSION 1
+
+/* Map identifiers; also the file names of the pins under the pin dir. */
+#define FWD_MAP_SVC4 fwd_svc4
+#define FWD_MAP_CT4 fwd_ct4
+#define FWD_MAP_STATS fwd_stats
+#define FWD_MAP_COUNTERS fwd_counters
+#define FWD_MAP_CONFIG fwd_config
+
+#define FWD_STRINGIFY_(x) #x
+#define FWD_STRINGIFY(x) FWD_STRINGIFY_(x)
+
+/* Map sizes. Mapping ids index fwd_stats, so they run 1..FWD_MAX_MAPPINGS-1. */
+#define FWD_MAX_MAPPINGS 65536
+#define FWD_CT_MAX_ENTRIES 262144
+
+/* Conntrack entries older than this are treated as gone for new lookups. */
+#define FWD_CT_TCP_LIFETIME_NS (6ULL * 3600 * 1000000000ULL)
+#define FWD_CT_UDP_LIFETIME_NS (120ULL * 1000000000ULL)
+/* Refresh last_seen at most this often, to keep writes off the hot path. */
+#define FWD_CT_REFRESH_NS (1000000000ULL)
+
+/* IP protocol numbers as stored in keys (same values as IPPROTO_*). */
+#define FWD_PROTO_TCP 6
+#define FWD_PROTO_UDP 17
+
+/* Service key: what a packet is addressed to. host_addr 0 is the wildcard. */
+struct fwd_svc4_key {
+	__be32 host_addr;
+	__be16 host_port;
+	__u8 proto;
+	__u8 pad[1]; /* must be zero: keys compare raw bytes */
+};
+FWD_ASSERT_SIZE(struct fwd_svc4_key, 8);
+
+/* Service value: where it goes. mapping_id indexes fwd_stats. */
+struct fwd_svc4_value {
+	__be32 container_addr;
+	__be16 container_port;
+	__u16 flags; /* reserved, zero */
+	__u32 mapping_id;
+};
+FWD_ASSERT_SIZE(struct fwd_svc4_value, 12);
+
+/*
+ * Conntrack key: the reply tuple as it leaves the container, so the reply
+ * path finds its entry with one lookup.
+ */
+struct fwd_ct4_key {
+	__be32 container_addr;
+	__be32 client_addr;
+	__be16 container_port;
+	__be16 client_port;
+	__u8 proto;
+	__u8 pad[3]; /* must be zero */
+};
+FWD_ASSERT_SIZE(struct fwd_ct4_key, 16);
+
+/* Conntrack value: what the client originally addressed. */
+struct fwd_ct4_value {
+	__be32 host_addr; /* the concrete address the client used, never 0 */
+	__be16 host_port;
+	__u16 flags; /* reserved, zero */
+	__u32 mapping_id;
+	__u32 pad; /* must be zero */
+	__u64 last_seen_ns; /* bpf_ktime_get_ns() of the last packet */
+};
+FWD_ASSERT_SIZE(struct fwd_ct4_value, 24);
+
+/* Per-mapping counters, one slot per mapping id in a per-CPU array. */
+struct fwd_mapping_stats {
+	__u64 packets_in;  /* client -> container, translated */
+	__u64 bytes_in;
+	__u64 packets_out; /* container -> client, reverse translated */
+	__u64 bytes_out;
+	__u64 new_flows;   /* conntrack entries created */
+};
+FWD_ASSERT_SIZE(struct fwd_mapping_stats, 40);
+
+/*
+ * Global counters: one slot per id in a per-CPU array of __u64. BPF helpers
+ * return 0 or FWD_REASON(id) of the counter the entry function bumps.
+ */
+enum fwd_counter_id {
+	FWD_CNT_PASS_NOT_IP = 0,      /* not IPv4 (ARP, IPv6, ...) */
+	FWD_CNT_PASS_NOT_L4,          /* IPv4 but neither TCP nor UDP */
+	FWD_CNT_PASS_NO_MATCH,        /* no mapping and no conntrack entry */
+	FWD_CNT_PASS_FRAGMENT,        /* IPv4 fragment: passed untranslated */
+	FWD_CNT_PASS_TRUNCATED,       /* header shorter than it claims */
+	FWD_CNT_PASS_MALFORMED,       /* ihl < 5, bad total length, ... */
+	FWD_CNT_PASS_NOT_LOCAL,       /* wildcard hit, but dst is not a host address */
+	FWD_CNT_DROP_LOOPBACK,        /* loopback-bound mapping hit from outside */
+	FWD_CNT_ERR_REWRITE,          /* a checksum/store helper failed */
+	FWD_CNT_CT_CREATE_FAILED,     /* conntrack insert failed */
+	FWD_CNT_NAT_IN,               /* forward translations (client -> container) */
+	FWD_CNT_NAT_OUT,              /* reply translations (container -> client) */
+	FWD_CNT_CT_CREATED,           /* new conntrack entries */
+	FWD_CNT_IP_OPTIONS,           /* translated packets that carried IP options */
+	FWD_CNT_MAX,
+};
+
+/* A reason is the negated counter id minus one, so that 0 stays "success". */
+#define FWD_REASON(counter_id) (-(int)(counter_id) - 1)
+#define FWD_REASON_COUNTER(reason) ((__u32)(-(reason) - 1))
+
+/* Config map: a one-slot array holding the ABI version of the pinned maps. */
+struct fwd_config {
+	__u32 abi_version;
+	__u32 pad; /* must be zero */
+};
+FWD_ASSERT_SIZE(struct fwd_config, 8);
+
+/* tc filter handle and priority that fwd owns on every attached interface. */
+#define FWD_TC_HANDLE 0xf3d
+#define FWD_TC_PRIORITY 0xf3d
+
+#endif /* FWD_ABI_H */

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * IPv4 conntrack: one LRU entry per translated flow, keyed on the reply tuple
+ * (container -> client), created by the first forward packet and refreshed by
+ * later ones. The reply path needs exactly one lookup.
+ */
+#ifndef FWD_LIB_CT4_H
+#define FWD_LIB_CT4_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "../fwd_abi.h"
+#include "maps.h"
+#include "parse.h"
+
+static __always_inline __u64 ct4_lifetime_ns(__u8 proto)
+{
+	return proto == FWD_PROTO_TCP ? FWD_CT_TCP_LIFETIME_NS : FWD_CT_UDP_LIFETIME_NS;
+}
+
+/*
+ * ct4_track_forward - record that the forward packet @pkt goes to @svc.
+ * Creates the entry (returns 1), refreshes an existing one (returns 0), or
+ * returns FWD_REASON(FWD_CNT_CT_CREATE_FAILED). Does not touch the packet.
+ */
+static __always_inline int ct4_track_forward(const struct fwd_pkt *pkt,
+					     const struct fwd_svc4_value *svc, __u64 now)
+{
+	struct fwd_ct4_key key = {
+		.container_addr = svc->container_addr,
+		.client_addr = pkt->saddr,
+		.container_port = svc->container_port,
+		.client_port = pkt->sport,
+		.proto = pkt->proto,
+	};
+	struct fwd_ct4_value *entry = bpf_map_lookup_elem(&FWD_MAP_CT4, &key);
+	struct fwd_ct4_value fresh = {
+		.host_addr = pkt->daddr,
+		.host_port = pkt->dport,
+		.mapping_id = svc->mapping_id,
+		.last_seen_ns = now,
+	};
+
+	if (entry && entry->host_addr == pkt->daddr && entry->host_port == pkt->dport &&
+	    entry->mapping_id == svc->mapping_id) {
+		if (now - entry->last_seen_ns > FWD_CT_REFRESH_NS)
+			entry->last_seen_ns = now;
+		return 0;
+	}
+	/* New flow, or the client port now reaches the container through another mapping. */
+	if (bpf_map_update_elem(&FWD_MAP_CT4, &key, &fresh, BPF_ANY))
+		return FWD_REASON(FWD_CNT_CT_CREATE_FAILED);
+	return 1;
+}
+
+/*
+ * ct4_lookup_reply - find the flow a container -> client packet answers.
+ * Returns the entry or NULL (no entry, or it outlived its protocol's lifetime).
+ */
+static __always_inline struct fwd_ct4_value *ct4_lookup_reply(const struct fwd_pkt *pkt,
+							      __u64 now)
+{
+	struct fwd_ct4_key key = {
+		.container_addr = pkt->saddr,
+		.client_addr = pkt->daddr,
+		.container_port = pkt->sport,
+		.client_port = pkt->dport,
+		.proto = pkt->proto,
+	};
+	struct fwd_ct4_value *entry = bpf_map_lookup_elem(&FWD_MAP_CT4, &key);
+
+	if (!entry || now - entry->last_seen_ns > ct4_lifetime_ns(pkt->proto))
+		return NULL;
+	if (now - entry->last_seen_ns > FWD_CT_REFRESH_NS)
+		entry->last_seen_ns = now;
+	return entry;
+}
+
+#endif /* FWD_LIB_CT4_H */

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Every map fwd uses, declared once. Names and sizes come from fwd_abi.h;
+ * all maps are pinned by name under the loader's pin dir, so a reload of the
+ * programs reuses them (mappings and conntrack survive).
+ */
+#ifndef FWD_LIB_MAPS_H
+#define FWD_LIB_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "../fwd_abi.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct fwd_svc4_key);
+	__type(value, struct fwd_svc4_value);
+	__uint(max_entries, FWD_MAX_MAPPINGS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} FWD_MAP_SVC4 SEC(".maps");
+
+/* LRU: a full table evicts the oldest flows instead of refusing new ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct fwd_ct4_key);
+	__type(value, struct fwd_ct4_value);
+	__uint(max_entries, FWD_CT_MAX_ENTRIES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} FWD_MAP_CT4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct fwd_mapping_stats);
+	__uint(max_entries, FWD_MAX_MAPPINGS);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} FWD_MAP_STATS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, FWD_CNT_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} FWD_MAP_COUNTERS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct fwd_config);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} FWD_MAP_CONFIG SEC(".maps");
+
+/* Bump one global counter. */
+static __always_inline void counter_bump(__u32 id)
+{
+	__u64 *value = bpf_map_lookup_elem(&FWD_MAP_COUNTERS, &id);
+
+	if (value)
+		*value += 1;
+}
+
+/* Account one translated packet to a mapping; outbound selects the reply side. */
+static __always_inline void stats_account(__u32 mapping_id, __u32 bytes, int outbound)
+{
+	struct fwd_mapping_stats *stats = bpf_map_lookup_elem(&FWD_MAP_STATS, &mapping_id);
+
+	if (!stats)
+		return;
+	if (outbound) {
+		stats->packets_out += 1;
+		stats->bytes_out += bytes;
+	} else {
+		stats->packets_in += 1;
+		stats->bytes_in += bytes;
+	}
+}
+
+static __always_inline void stats_new_flow(__u32 mapping_id)
+{
+	struct fwd_mapping_stats *stats = bpf_map_lookup_elem(&FWD_MAP_STATS, &mapping_id);
+
+	if (stats)
+		stats->new_flows += 1;
+}
+
+#endif /* FWD_LIB_MAPS_H */

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * One parse pass over Ethernet + IPv4 + TCP/UDP that fills struct fwd_pkt.
+ * Every access is bounds-checked right before it; nothing is written.
+ */
+#ifndef FWD_LIB_PARSE_H
+#define FWD_LIB_PARSE_H
+
+#include <stddef.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "../fwd_abi.h"
+
+/* Headers fwd reads: Ethernet, IPv4 with the longest options, TCP without options. */
+#define PARSE_MAX_HEADERS (ETH_HLEN + 60 + sizeof(struct tcphdr))
+
+struct fwd_pkt {
+	__u32 l3_off;    /* offset of the IPv4 header from skb->data */
+	__u32 l4_off;    /* offset of the TCP/UDP header */
+	__u32 l4_csum_off; /* offset of the TCP/UDP checksum field */
+	__u8 proto;      /* FWD_PROTO_TCP or FWD_PROTO_UDP */
+	__u8 has_ip_options;
+	__u8 tcp_syn;    /* TCP SYN without ACK: a new connection */
+	__u8 pad;
+	__be32 saddr;
+	__be32 daddr;
+	__be16 sport;
+	__be16 dport;
+};
+
+/*
+ * parse_linearize - make the headers fwd reads directly accessible.
+ * GRO'd or paged skbs may hold headers outside the linear area. Pulls at most
+ * PARSE_MAX_HEADERS bytes, and only when needed. Invalidates packet pointers.
+ */
+static __always_inline void parse_linearize(struct __sk_buff *skb)
+{
+	__u32 linear = skb->data_end - skb->data;
+	__u32 want = skb->len < PARSE_MAX_HEADERS ? skb->len : PARSE_MAX_HEADERS;
+
+	if (linear < want)
+		bpf_skb_pull_data(skb, want);
+}
+
+/*
+ * parse_ipv4_l4 - parse eth/IPv4/TCP|UDP starting at skb->data.
+ * Returns 0 and fills @pkt, or a negative FWD_REASON: NOT_IP (not IPv4),
+ * TRUNCATED (a header or the IPv4 total length runs past the packet),
+ * MALFORMED (ihl < 5, total length below the headers), FRAGMENT, NOT_L4.
+ */
+static __always_inline int parse_ipv4_l4(struct __sk_buff *skb, struct fwd_pkt *pkt)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip;
+	__u32 ihl_bytes;
+	__u16 tot_len;
+
+	if ((void *)(eth + 1) > data_end)
+		return FWD_REASON(FWD_CNT_PASS_NOT_IP);
+	if (eth->h_proto != bpf_htons(ETH_P_IP))
+		return FWD_REASON(FWD_CNT_PASS_NOT_IP);
+
+	ip = (void *)(eth + 1);
+	if ((void *)(ip + 1) > data_end)
+		return FWD_REASON(FWD_CNT_PASS_TRUNCATED);
+	if (ip->version != 4 || ip->ihl < 5)
+		return FWD_REASON(FWD_CNT_PASS_MALFORMED);
+	ihl_bytes = ip->ihl * 4;
+	tot_len = bpf_ntohs(ip->tot_len);
+	if (tot_len < ihl_bytes)
+		return FWD_REASON(FWD_CNT_PASS_MALFORMED);
+	if (ETH_HLEN + (__u32)tot_len > skb->len)
+		return FWD_REASON(FWD_CNT_PASS_TRUNCATED);
+	/* Any fragment, first or later: translating only some pieces would break it. */
+	if (ip->frag_off & bpf_htons(0x3fff))
+		return FWD_REASON(FWD_CNT_PASS_FRAGMENT);
+	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
+		return FWD_REASON(FWD_CNT_PASS_NOT_L4);
+
+	pkt->l3_off = ETH_HLEN;
+	pkt->l4_off = ETH_HLEN + ihl_bytes;
+	pkt->proto = ip->protocol;
+	pkt->has_ip_options = ihl_bytes > sizeof(struct iphdr);
+	pkt->saddr = ip->saddr;
+	pkt->daddr = ip->daddr;
+	pkt->tcp_syn = 0;
+
+	if (ip->protocol == IPPROTO_TCP) {
+		struct tcphdr *tcp = (void *)ip + ihl_bytes;
+
+		if ((void *)(tcp + 1) > data_end || tot_len < ihl_bytes + sizeof(*tcp))
+			return FWD_REASON(FWD_CNT_PASS_TRUNCATED);
+		if (tcp->doff < 5)
+			return FWD_REASON(FWD_CNT_PASS_MALFORMED);
+		pkt->sport = tcp->source;
+		pkt->dport = tcp->dest;
+		pkt->tcp_syn = tcp->syn && !tcp->ack;
+		pkt->l4_csum_off = pkt->l4_off + offsetof(struct tcphdr, check);
+	} else {
+		struct udphdr *udp = (void *)ip + ihl_bytes;
+
+		if ((void *)(udp + 1) > data_end || tot_len < ihl_bytes + sizeof(*udp))
+			return FWD_REASON(FWD_CNT_PASS_TRUNCATED);
+		if (bpf_ntohs(udp->len) < sizeof(*udp) || bpf_ntohs(udp->len) > tot_len - ihl_bytes)
+			return FWD_REASON(FWD_CNT_PASS_MALFORMED);
+		pkt->sport = udp->source;
+		pkt->dport = udp->dest;
+		pkt->l4_csum_off = pkt->l4_off + offsetof(struct udphdr, check);
+	}
+	return 0;
+}
+
+#endif /* FWD_LIB_PARSE_H */
