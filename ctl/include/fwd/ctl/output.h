@@ -1,0 +1,39 @@
+// How fwdctl prints mappings, status and stats (text and JSON).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fwd/ctl/state.h"
+#include "fwd/loader/datapath.h"
+#include "fwd/types.h"
+
+namespace fwd::ctl {
+
+// One "0.0.0.0:80/tcp -> 172.17.0.2:8080" line per mapping, in the given order.
+[[nodiscard]] std::string format_mapping_lines(const std::vector<Mapping>& mappings);
+// JSON array of {host_ip, host_port, proto, container_ip, container_port, name}.
+[[nodiscard]] std::string format_mappings_json(const std::vector<Mapping>& mappings);
+
+struct StatusReport {
+    bool loaded = false;
+    std::string pin_dir;
+    std::string state_file;
+    std::vector<loader::InterfaceAttachment> interfaces;  // every interface in the state
+    std::vector<loader::MapFill> maps;
+    std::size_t mapping_count = 0;
+};
+[[nodiscard]] std::string format_status(const StatusReport& report, bool json);
+
+struct MappingStatsRow {
+    Mapping mapping;
+    loader::MappingCounters counters;
+};
+struct StatsReport {
+    std::vector<MappingStatsRow> rows;
+    std::vector<loader::GlobalCounter> counters;
+    std::vector<loader::MapFill> maps;
+};
+[[nodiscard]] std::string format_stats(const StatsReport& report, bool json);
+
+}  // namespace fwd::ctl

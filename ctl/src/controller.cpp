@@ -1,0 +1,314 @@
+#include "fwd/ctl/controller.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "fwd/ctl/output.h"
+
+namespace fwd::ctl {
+namespace {
+
+using KeyTuple = std::tuple<std::uint32_t, std::uint16_t, Proto>;
+
+KeyTuple key_of(const Mapping& mapping) {
+    return {mapping.host_addr.value(), mapping.host_port, mapping.proto};
+}
+
+bool same_target(const Mapping& a, const Mapping& b) {
+    return a.container_addr == b.container_addr && a.container_port == b.container_port &&
+           a.id == b.id;
+}
+
+const Mapping* find_mapping(const std::vector<Mapping>& mappings, const Mapping& key) {
+    auto it = std::find_if(mappings.begin(), mappings.end(),
+                           [&](const Mapping& m) { return m.same_key(key); });
+    return it == mappings.end() ? nullptr : &*it;
+}
+
+std::string owner_of(const Mapping& mapping) {
+    if (!mapping.name.empty()) return mapping.name;
+    return fmt::format("{}:{}", mapping.container_addr.to_string(), mapping.container_port);
+}
+
+// Lowest ids not used by any mapping, `count` of them.
+Result<std::vector<std::uint32_t>> allocate_ids(const std::vector<Mapping>& mappings,
+                                                std::size_t count) {
+    std::set<std::uint32_t> used;
+    for (const auto& mapping : mappings) used.insert(mapping.id);
+    std::vector<std::uint32_t> ids;
+    for (std::uint32_t id = 1; id <= loader::max_mapping_id() && ids.size() < count; ++id)
+        if (used.count(id) == 0) ids.push_back(id);
+    if (ids.size() < count)
+        return make_error(ErrorCode::Full, fmt::format("too many mappings: the data plane holds "
+                                                       "at most {}", loader::max_mapping_id()));
+    return ids;
+}
+
+// Would a mapping on (addr, port, proto) collide with an existing one? The wildcard
+// and a concrete address may coexist (the exact address wins), so only equal keys clash.
+bool port_taken(const std::vector<Mapping>& mappings, Ipv4Addr addr, std::uint16_t port,
+                Proto proto) {
+    return std::any_of(mappings.begin(), mappings.end(), [&](const Mapping& m) {
+        return m.host_port == port && m.proto == proto && m.host_addr == addr;
+    });
+}
+
+Result<std::uint16_t> allocate_port(const std::vector<Mapping>& mappings, Ipv4Addr addr,
+                                    Proto proto, PortRange pool) {
+    for (std::uint32_t port = pool.first; port <= pool.last; ++port)
+        if (!port_taken(mappings, addr, static_cast<std::uint16_t>(port), proto))
+            return static_cast<std::uint16_t>(port);
+    return make_error(ErrorCode::Full,
+                      fmt::format("no free host port in the pool {}-{} for {}/{}", pool.first,
+                                  pool.last, addr.to_string(), to_string(proto)));
+}
+
+std::vector<Mapping> sorted(std::vector<Mapping> mappings) {
+    std::sort(mappings.begin(), mappings.end(), list_order);
+    return mappings;
+}
+
+std::vector<Mapping> expand_host_spec(const HostSpec& host) {
+    std::vector<Mapping> keys;
+    for (std::uint32_t port = host.ports.first; port <= host.ports.last; ++port) {
+        Mapping key;
+        key.host_addr = host.addr;
+        key.host_port = static_cast<std::uint16_t>(port);
+        key.proto = host.proto;
+        keys.push_back(key);
+    }
+    return keys;
+}
+
+}  // namespace
+
+Result<void> validate_name(const std::string& name) {
+    const auto valid_char = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '.' || c == '-';
+    };
+    const bool ok = !name.empty() && name.size() <= 128 && valid_char(name[0]) && name[0] != '_' &&
+                    name[0] != '.' && name[0] != '-' &&
+                    std::all_of(name.begin(), name.end(), valid_char);
+    if (!ok)
+        return make_error(ErrorCode::InvalidInput,
+                          "invalid name \"" + name + "\": use [a-zA-Z0-9][a-zA-Z0-9_.-]*");
+    return {};
+}
+
+loader::MappingChange diff_mappings(const std::vector<Mapping>& current,
+                                    const std::vector<Mapping>& desired) {
+    loader::MappingChange change;
+    std::map<KeyTuple, const Mapping*> wanted;
+    for (const auto& mapping : desired) wanted[key_of(mapping)] = &mapping;
+    std::map<KeyTuple, const Mapping*> present;
+    for (const auto& mapping : current) present[key_of(mapping)] = &mapping;
+
+    for (const auto& mapping : current)
+        if (wanted.count(key_of(mapping)) == 0) change.remove.push_back(mapping);
+    for (const auto& mapping : desired) {
+        auto it = present.find(key_of(mapping));
+        if (it == present.end() || !same_target(*it->second, mapping))
+            change.upsert.push_back(mapping);
+    }
+    return change;
+}
+
+Result<void> Controller::sync_maps(const std::vector<Mapping>& desired) {
+    auto current = datapath_.read_mappings();
+    if (!current) return current.error();
+    const auto change = diff_mappings(*current, desired);
+    if (change.empty()) return {};
+    return datapath_.apply(change);
+}
+
+Result<void> Controller::commit(const State& desired, std::vector<std::string>& warnings) {
+    if (!datapath_.is_loaded()) {
+        warnings.push_back("fwd is not attached yet; mappings take effect at `fwdctl attach`");
+        return store_.save(desired);
+    }
+    auto before = datapath_.read_mappings();
+    if (!before) return before.error();
+    if (auto ok = sync_maps(desired.mappings); !ok) return ok;
+    if (auto saved = store_.save(desired); !saved) {
+        (void)sync_maps(*before);  // put the maps back so they agree with the old state
+        return saved;
+    }
+    return {};
+}
+
+Result<CommandOutput> Controller::attach(const std::vector<std::string>& interfaces) {
+    auto state = store_.load();
+    if (!state) return state.error();
+    if (auto ok = datapath_.load(); !ok) return ok.error();
+
+    State desired = *state;
+    std::vector<std::string> newly_attached;
+    CommandOutput output;
+    for (const auto& ifname : interfaces) {
+        auto attachment = datapath_.attach(ifname);
+        if (!attachment) {
+            for (const auto& done : newly_attached) {
+                auto record = std::find_if(desired.interfaces.begin(), desired.interfaces.end(),
+                                           [&](const auto& r) { return r.name == done; });
+                (void)datapath_.detach(done, record != desired.interfaces.end() &&
+                                                 record->created_clsact);
+            }
+            return attachment.error();
+        }
+        auto record = std::find_if(desired.interfaces.begin(), desired.interfaces.end(),
+                                   [&](const auto& r) { return r.name == ifname; });
+        if (record == desired.interfaces.end()) {
+            desired.interfaces.push_back({ifname, attachment->created_clsact});
+            newly_attached.push_back(ifname);
+        } else {
+            record->created_clsact = record->created_clsact || attachment->created_clsact;
+        }
+        output.text += fmt::format("attached {} (ingress prog {}, egress prog {})\n", ifname,
+                                   attachment->ingress_prog_id, attachment->egress_prog_id);
+    }
+    if (auto ok = commit(desired, output.warnings); !ok) return ok.error();
+    return output;
+}
+
+Result<CommandOutput> Controller::detach(const std::vector<std::string>& interfaces, bool all) {
+    auto state = store_.load();
+    if (!state) return state.error();
+    State desired = *state;
+    std::vector<std::string> targets = interfaces;
+    if (all)
+        for (const auto& record : state->interfaces) targets.push_back(record.name);
+
+    CommandOutput output;
+    for (const auto& ifname : targets) {
+        auto record = std::find_if(desired.interfaces.begin(), desired.interfaces.end(),
+                                   [&](const auto& r) { return r.name == ifname; });
+        auto live = datapath_.query(ifname);
+        if (!live) return live.error();
+        const bool known = record != desired.interfaces.end();
+        if (!known && live->ingress_prog_id == 0 && live->egress_prog_id == 0)
+            return make_error(ErrorCode::NotFound, "fwd is not attached to " + ifname);
+        if (auto ok = datapath_.detach(ifname, known && record->created_clsact); !ok)
+            return ok.error();
+        if (known) desired.interfaces.erase(record);
+        output.text += "detached " + ifname + "\n";
+    }
+    if (auto ok = store_.save(desired); !ok) return ok.error();
+    return output;
+}
+
+Result<CommandOutput> Controller::add(const HostSpec& host, const ContainerSpec& container,
+                                      const std::string& name, bool json) {
+    if (auto ok = check_spec_pair(host, container); !ok) return ok.error();
+    if (!name.empty())
+        if (auto ok = validate_name(name); !ok) return ok.error();
+    auto state = store_.load();
+    if (!state) return state.error();
+
+    State desired = *state;
+    const std::size_t count = container.ports.size();
+    auto ids = allocate_ids(desired.mappings, count);
+    if (!ids) return ids.error();
+    std::vector<Mapping> added;
+    for (std::size_t i = 0; i < count; ++i) {
+        Mapping mapping;
+        mapping.host_addr = host.addr;
+        mapping.proto = host.proto;
+        mapping.container_addr = container.addr;
+        mapping.container_port = static_cast<std::uint16_t>(container.ports.first + i);
+        mapping.name = name;
+        mapping.id = (*ids)[i];
+        if (host.wants_allocation()) {
+            auto port = allocate_port(desired.mappings, host.addr, host.proto, options_.pool);
+            if (!port) return port.error();
+            mapping.host_port = *port;
+        } else {
+            mapping.host_port = static_cast<std::uint16_t>(host.ports.first + i);
+        }
+        if (const Mapping* owner = find_mapping(desired.mappings, mapping))
+            return make_error(ErrorCode::Exists,
+                              fmt::format("port {} is already allocated to {}",
+                                          host_key_string(mapping), owner_of(*owner)));
+        desired.mappings.push_back(mapping);
+        added.push_back(mapping);
+    }
+    CommandOutput output;
+    if (auto ok = commit(desired, output.warnings); !ok) return ok.error();
+    output.text = json ? format_mappings_json(added) : format_mapping_lines(added);
+    return output;
+}
+
+Result<CommandOutput> Controller::del(const HostSpec& host) {
+    if (host.wants_allocation())
+        return make_error(ErrorCode::InvalidInput, "del needs a host port, not 0");
+    auto state = store_.load();
+    if (!state) return state.error();
+    State desired = *state;
+    std::vector<Mapping> removed;
+    for (const auto& key : expand_host_spec(host)) {
+        auto it = std::find_if(desired.mappings.begin(), desired.mappings.end(),
+                               [&](const Mapping& m) { return m.same_key(key); });
+        if (it == desired.mappings.end())
+            return make_error(ErrorCode::NotFound, "no mapping for " + host_key_string(key));
+        removed.push_back(*it);
+        desired.mappings.erase(it);
+    }
+    CommandOutput output;
+    if (auto ok = commit(desired, output.warnings); !ok) return ok.error();
+    for (const auto& mapping : removed) output.text += "removed " + to_string(mapping) + "\n";
+    return output;
+}
+
+Result<CommandOutput> Controller::list(bool json) {
+    auto state = store_.load();
+    if (!state) return state.error();
+    const auto mappings = sorted(state->mappings);
+    return CommandOutput{json ? format_mappings_json(mappings) : format_mapping_lines(mappings), {}};
+}
+
+Result<CommandOutput> Controller::status(bool json) {
+    auto state = store_.load();
+    if (!state) return state.error();
+    StatusReport report;
+    report.loaded = datapath_.is_loaded();
+    report.pin_dir = options_.pin_dir;
+    report.state_file = store_.file_path();
+    report.mapping_count = state->mappings.size();
+    for (const auto& record : state->interfaces) {
+        auto attachment = datapath_.query(record.name);
+        if (!attachment) return attachment.error();
+        report.interfaces.push_back(*attachment);
+    }
+    if (report.loaded) {
+        auto maps = datapath_.map_fill();
+        if (!maps) return maps.error();
+        report.maps = *maps;
+    }
+    return CommandOutput{format_status(report, json), {}};
+}
+
+Result<CommandOutput> Controller::stats(bool json) {
+    auto state = store_.load();
+    if (!state) return state.error();
+    if (!datapath_.is_loaded())
+        return make_error(ErrorCode::NotFound, "fwd is not attached (run fwdctl attach)");
+    StatsReport report;
+    for (const auto& mapping : sorted(state->mappings)) {
+        auto counters = datapath_.counters(mapping.id);
+        if (!counters) return counters.error();
+        report.rows.push_back({mapping, *counters});
+    }
+    auto counters = datapath_.global_counters();
+    if (!counters) return counters.error();
+    report.counters = *counters;
+    auto maps = datapath_.map_fill();
+    if (!maps) return maps.error();
+    report.maps = *maps;
+    return CommandOutput{format_stats(report, json), {}};
+}
+
+}  // namespace fwd::ctl

@@ -1,0 +1,214 @@
+// fwdctl: command-line boundary only. Parses options, runs one Controller
+// command, prints its output, and maps errors to exit codes (1 failed, 2 usage).
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "fwd/ctl/controller.h"
+#include "fwd/ctl/spec.h"
+#include "fwd/ctl/state.h"
+#include "fwd/loader/datapath.h"
+#include "fwd/log.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+constexpr const char* kUsage = R"(usage: fwdctl [OPTIONS] COMMAND [ARGS]
+
+Publishes container ports with eBPF (TC) instead of iptables DNAT and docker-proxy.
+
+commands:
+  attach IFACE... [--mode tc]     load the programs and attach them to interfaces
+  detach IFACE... | --all         detach from interfaces
+  add HOST CONTAINER [--name N]   publish HOST=[ADDR:]PORT[-END][/PROTO] on CONTAINER=ADDR:PORT[-END]
+  del HOST                        remove that mapping (or range)
+  list                            one line per mapping
+  status                          attached interfaces, programs, map fill
+  stats                           per-mapping packets and bytes, counters
+
+options:
+)";
+
+struct CommandSpec {
+    std::size_t min_args;
+    std::size_t max_args;  // SIZE_MAX: unbounded
+    std::set<std::string> options;
+};
+
+const std::map<std::string, CommandSpec>& commands() {
+    static const std::map<std::string, CommandSpec> table = {
+        {"attach", {1, SIZE_MAX, {"mode"}}},
+        {"detach", {0, SIZE_MAX, {"all"}}},
+        {"add", {2, 2, {"name"}}},
+        {"del", {1, 1, {}}},
+        {"list", {0, 0, {}}},
+        {"status", {0, 0, {}}},
+        {"stats", {0, 0, {}}},
+    };
+    return table;
+}
+
+struct UsageError {
+    std::string message;
+};
+
+std::string env_or(const char* name, const char* fallback) {
+    const char* value = std::getenv(name);
+    return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+po::options_description option_table() {
+    po::options_description options;
+    options.add_options()
+        ("help,h", "show this help")
+        ("version", "print the version")
+        ("verbose,v", po::value<std::vector<bool>>()->zero_tokens()->composing(), "more logging (-vv: libbpf too)")
+        ("state-dir", po::value<std::string>(), "state dir (env FWD_STATE_DIR, default /var/lib/fwd)")
+        ("pin-dir", po::value<std::string>(), "bpffs pin dir (env FWD_PIN_DIR, default /sys/fs/bpf/fwd)")
+        ("port-range", po::value<std::string>(), "host-port pool A-B (env FWD_PORT_RANGE, default 49000-49900)")
+        ("json", "JSON output")
+        ("mode", po::value<std::string>(), "attach: tc (xdp is not available yet)")
+        ("name", po::value<std::string>(), "add: owner name of the mapping")
+        ("all", "detach: every attached interface");
+    return options;
+}
+
+void check_command(const std::string& command, const std::vector<std::string>& args,
+                   const po::variables_map& vm) {
+    auto it = commands().find(command);
+    if (it == commands().end()) throw UsageError{"unknown command \"" + command + "\" (see fwdctl --help)"};
+    const CommandSpec& spec = it->second;
+    if (args.size() < spec.min_args || args.size() > spec.max_args)
+        throw UsageError{"wrong number of arguments for " + command + " (see fwdctl --help)"};
+    for (const char* option : {"mode", "name", "all"})
+        if (vm.count(option) != 0 && spec.options.count(option) == 0)
+            throw UsageError{fmt::format("option --{} does not apply to {}", option, command)};
+    if (command == "detach" && (args.empty() == (vm.count("all") == 0)))
+        throw UsageError{"detach takes interface names or --all"};
+}
+
+template <typename T>
+T value_or_usage(fwd::Result<T> result) {
+    if (!result) throw UsageError{result.error().message};
+    return std::move(result).value();
+}
+
+fwd::Result<fwd::ctl::CommandOutput> run(const std::string& command,
+                                         const std::vector<std::string>& args,
+                                         const po::variables_map& vm,
+                                         fwd::ctl::Controller& controller) {
+    const bool json = vm.count("json") != 0;
+    if (command == "attach") return controller.attach(args);
+    if (command == "detach") return controller.detach(args, vm.count("all") != 0);
+    if (command == "add") {
+        auto host = value_or_usage(fwd::ctl::parse_host_spec(args[0]));
+        auto container = value_or_usage(fwd::ctl::parse_container_spec(args[1]));
+        const std::string name = vm.count("name") ? vm["name"].as<std::string>() : "";
+        return controller.add(host, container, name, json);
+    }
+    if (command == "del") return controller.del(value_or_usage(fwd::ctl::parse_host_spec(args[0])));
+    if (command == "list") return controller.list(json);
+    if (command == "status") return controller.status(json);
+    return controller.stats(json);
+}
+
+// Validates every input before anything is touched; throws UsageError.
+struct Invocation {
+    std::string command;
+    std::vector<std::string> args;
+    std::string state_dir;
+    std::string pin_dir;
+    fwd::ctl::PortRange pool;
+};
+
+Invocation validate(const po::variables_map& vm) {
+    Invocation inv;
+    auto positional = vm.count("args") ? vm["args"].as<std::vector<std::string>>()
+                                       : std::vector<std::string>{};
+    if (positional.empty()) throw UsageError{"no command given (see fwdctl --help)"};
+    inv.command = positional.front();
+    inv.args.assign(positional.begin() + 1, positional.end());
+    check_command(inv.command, inv.args, vm);
+    if (vm.count("mode") && vm["mode"].as<std::string>() != "tc") {
+        const auto mode = vm["mode"].as<std::string>();
+        throw UsageError{mode == "xdp" ? "--mode xdp is not available yet (use tc)"
+                                       : "unknown mode \"" + mode + "\" (use tc)"};
+    }
+    inv.state_dir = vm.count("state-dir") ? vm["state-dir"].as<std::string>()
+                                          : env_or("FWD_STATE_DIR", "/var/lib/fwd");
+    inv.pin_dir = vm.count("pin-dir") ? vm["pin-dir"].as<std::string>()
+                                      : env_or("FWD_PIN_DIR", "/sys/fs/bpf/fwd");
+    const std::string pool = vm.count("port-range") ? vm["port-range"].as<std::string>()
+                                                    : env_or("FWD_PORT_RANGE", "49000-49900");
+    inv.pool = value_or_usage(fwd::ctl::parse_pool_range(pool));
+    if (inv.state_dir.empty() || inv.pin_dir.empty()) throw UsageError{"empty directory option"};
+    return inv;
+}
+
+int fail(const fwd::Error& error) {
+    std::cerr << "fwdctl: error: " << error.message << "\n";
+    return error.is_usage_error() ? kExitUsage : kExitFailed;
+}
+
+int execute(const Invocation& inv, const po::variables_map& vm) {
+    auto store = fwd::ctl::StateStore::open(inv.state_dir);
+    if (!store) return fail(store.error());
+    auto datapath = fwd::loader::make_kernel_datapath(inv.pin_dir);
+    fwd::ctl::Controller controller(*datapath, *store, {inv.pin_dir, inv.pool});
+    auto output = run(inv.command, inv.args, vm, controller);
+    if (!output) return fail(output.error());
+    for (const auto& warning : output->warnings) fwd::log::warn(warning);
+    std::cout << output->text << std::flush;
+    return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    po::options_description visible = option_table();
+    po::options_description all;
+    all.add(visible).add_options()("args", po::value<std::vector<std::string>>(), "");
+    po::positional_options_description positional;
+    positional.add("args", -1);
+
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+        po::notify(vm);
+        if (vm.count("help")) {
+            std::cout << kUsage << visible;
+            return kExitOk;
+        }
+        if (vm.count("version")) {
+            std::cout << "fwdctl " << FWD_VERSION << "\n";
+            return kExitOk;
+        }
+        if (vm.count("verbose")) {
+            const auto level = vm["verbose"].as<std::vector<bool>>().size() >= 2
+                                   ? fwd::log::Level::LibbpfDebug
+                                   : fwd::log::Level::Debug;
+            fwd::log::set_level(level);
+        }
+        const Invocation inv = validate(vm);
+        return execute(inv, vm);
+    } catch (const po::error& error) {
+        std::cerr << "fwdctl: error: " << error.what() << "\n";
+        return kExitUsage;
+    } catch (const UsageError& error) {
+        std::cerr << "fwdctl: error: " << error.message << "\n";
+        return kExitUsage;
+    }
+}

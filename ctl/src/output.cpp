@@ -1,0 +1,116 @@
+#include "fwd/ctl/output.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace fwd::ctl {
+namespace {
+
+using nlohmann::json;
+
+json mapping_json(const Mapping& mapping) {
+    return json{{"host_ip", mapping.host_addr.to_string()},
+                {"host_port", mapping.host_port},
+                {"proto", to_string(mapping.proto)},
+                {"container_ip", mapping.container_addr.to_string()},
+                {"container_port", mapping.container_port},
+                {"name", mapping.name}};
+}
+
+json maps_json(const std::vector<loader::MapFill>& maps) {
+    json result = json::array();
+    for (const auto& fill : maps)
+        result.push_back(
+            {{"name", fill.name}, {"entries", fill.entries}, {"max_entries", fill.max_entries}});
+    return result;
+}
+
+std::string maps_text(const std::vector<loader::MapFill>& maps) {
+    std::string text;
+    for (const auto& fill : maps)
+        text += fmt::format("  {:<12} {}/{}\n", fill.name, fill.entries, fill.max_entries);
+    return text;
+}
+
+std::string attachment_text(const loader::InterfaceAttachment& attachment) {
+    if (!attachment.attached()) return fmt::format("  {:<15} tc  NOT ATTACHED\n", attachment.ifname);
+    return fmt::format("  {:<15} tc  ingress prog {}  egress prog {}\n", attachment.ifname,
+                       attachment.ingress_prog_id, attachment.egress_prog_id);
+}
+
+}  // namespace
+
+std::string format_mapping_lines(const std::vector<Mapping>& mappings) {
+    std::string text;
+    for (const auto& mapping : mappings) text += to_string(mapping) + "\n";
+    return text;
+}
+
+std::string format_mappings_json(const std::vector<Mapping>& mappings) {
+    json result = json::array();
+    for (const auto& mapping : mappings) result.push_back(mapping_json(mapping));
+    return result.dump(2) + "\n";
+}
+
+std::string format_status(const StatusReport& report, bool as_json) {
+    if (as_json) {
+        json interfaces = json::array();
+        for (const auto& attachment : report.interfaces)
+            interfaces.push_back({{"name", attachment.ifname},
+                                  {"mode", "tc"},
+                                  {"attached", attachment.attached()},
+                                  {"ingress_prog_id", attachment.ingress_prog_id},
+                                  {"egress_prog_id", attachment.egress_prog_id}});
+        json root{{"loaded", report.loaded},
+                  {"pin_dir", report.pin_dir},
+                  {"state_file", report.state_file},
+                  {"interfaces", interfaces},
+                  {"maps", maps_json(report.maps)},
+                  {"mappings", report.mapping_count}};
+        return root.dump(2) + "\n";
+    }
+    std::string text = fmt::format("programs: {}\npin dir: {}\nstate file: {}\n",
+                                   report.loaded ? "loaded" : "not loaded (run fwdctl attach)",
+                                   report.pin_dir, report.state_file);
+    text += "interfaces:\n";
+    if (report.interfaces.empty()) text += "  (none)\n";
+    for (const auto& attachment : report.interfaces) text += attachment_text(attachment);
+    if (!report.maps.empty()) text += "maps:\n" + maps_text(report.maps);
+    text += fmt::format("mappings: {}\n", report.mapping_count);
+    return text;
+}
+
+std::string format_stats(const StatsReport& report, bool as_json) {
+    if (as_json) {
+        json rows = json::array();
+        for (const auto& row : report.rows) {
+            json item = mapping_json(row.mapping);
+            item["packets_in"] = row.counters.packets_in;
+            item["bytes_in"] = row.counters.bytes_in;
+            item["packets_out"] = row.counters.packets_out;
+            item["bytes_out"] = row.counters.bytes_out;
+            item["new_flows"] = row.counters.new_flows;
+            rows.push_back(item);
+        }
+        json counters = json::object();
+        for (const auto& counter : report.counters) counters[counter.name] = counter.value;
+        json root{{"mappings", rows}, {"counters", counters}, {"maps", maps_json(report.maps)}};
+        return root.dump(2) + "\n";
+    }
+    std::string text = fmt::format("{:<44} {:<12} {:>10} {:>12} {:>10} {:>12} {:>9}\n", "MAPPING",
+                                   "NAME", "PKTS_IN", "BYTES_IN", "PKTS_OUT", "BYTES_OUT", "FLOWS");
+    for (const auto& row : report.rows)
+        text += fmt::format("{:<44} {:<12} {:>10} {:>12} {:>10} {:>12} {:>9}\n",
+                            to_string(row.mapping), row.mapping.name.empty() ? "-" : row.mapping.name,
+                            row.counters.packets_in, row.counters.bytes_in,
+                            row.counters.packets_out, row.counters.bytes_out,
+                            row.counters.new_flows);
+    text += "counters:\n";
+    for (const auto& counter : report.counters)
+        text += fmt::format("  {:<16} {}\n", counter.name, counter.value);
+    text += "maps:\n" + maps_text(report.maps);
+    return text;
+}
+
+}  // namespace fwd::ctl

@@ -1,0 +1,231 @@
+#include "fwd/ctl/state.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "fwd/ctl/spec.h"
+#include "fwd/loader/datapath.h"
+
+namespace fwd::ctl {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int kStateVersion = 1;
+constexpr const char* kStateFile = "state.json";
+constexpr const char* kLockFile = "lock";
+
+Error corrupt(const std::string& what) {
+    return make_error(ErrorCode::Incompatible, "state file is corrupt: " + what);
+}
+
+Error io_error(const std::string& context) {
+    const int err_no = errno;
+    const ErrorCode code = (err_no == EACCES || err_no == EPERM || err_no == EROFS)
+                               ? ErrorCode::PermissionDenied
+                               : ErrorCode::Kernel;
+    return make_error(code, context + ": " + std::strerror(err_no), err_no);
+}
+
+json mapping_to_json(const Mapping& mapping) {
+    return json{{"host_ip", mapping.host_addr.to_string()},
+                {"host_port", mapping.host_port},
+                {"proto", to_string(mapping.proto)},
+                {"container_ip", mapping.container_addr.to_string()},
+                {"container_port", mapping.container_port},
+                {"name", mapping.name},
+                {"id", mapping.id}};
+}
+
+Result<std::uint16_t> port_field(const json& object, const char* field) {
+    if (!object.contains(field) || !object[field].is_number_unsigned())
+        return corrupt(std::string("mapping field ") + field + " missing or not a number");
+    const auto value = object[field].get<std::uint64_t>();
+    if (value == 0 || value > 65535) return corrupt(std::string("mapping field ") + field + " out of range");
+    return static_cast<std::uint16_t>(value);
+}
+
+Result<std::string> string_field(const json& object, const char* field) {
+    if (!object.contains(field) || !object[field].is_string())
+        return corrupt(std::string("field ") + field + " missing or not a string");
+    return object[field].get<std::string>();
+}
+
+Result<Ipv4Addr> address_field(const json& object, const char* field) {
+    auto text = string_field(object, field);
+    if (!text) return text.error();
+    auto addr = parse_ipv4(*text);
+    if (!addr) return corrupt(std::string("mapping field ") + field + ": " + addr.error().message);
+    return *addr;
+}
+
+Result<Mapping> mapping_from_json(const json& object) {
+    if (!object.is_object()) return corrupt("mapping is not an object");
+    Mapping mapping;
+    auto host_addr = address_field(object, "host_ip");
+    if (!host_addr) return host_addr.error();
+    auto container_addr = address_field(object, "container_ip");
+    if (!container_addr) return container_addr.error();
+    auto host_port = port_field(object, "host_port");
+    if (!host_port) return host_port.error();
+    auto container_port = port_field(object, "container_port");
+    if (!container_port) return container_port.error();
+    auto proto_text = string_field(object, "proto");
+    if (!proto_text) return proto_text.error();
+    auto proto = parse_proto(*proto_text);
+    if (!proto) return corrupt("mapping field proto: " + proto.error().message);
+    auto name = string_field(object, "name");
+    if (!name) return name.error();
+    if (!object.contains("id") || !object["id"].is_number_unsigned()) return corrupt("mapping id missing");
+    const auto id = object["id"].get<std::uint64_t>();
+    if (id == 0 || id > loader::max_mapping_id()) return corrupt("mapping id out of range");
+
+    mapping.host_addr = *host_addr;
+    mapping.host_port = *host_port;
+    mapping.proto = *proto;
+    mapping.container_addr = *container_addr;
+    mapping.container_port = *container_port;
+    mapping.name = *name;
+    mapping.id = static_cast<std::uint32_t>(id);
+    return mapping;
+}
+
+Result<void> check_unique(const std::vector<Mapping>& mappings) {
+    std::set<std::tuple<std::uint32_t, std::uint16_t, Proto>> keys;
+    std::set<std::uint32_t> ids;
+    for (const auto& mapping : mappings) {
+        if (!keys.insert({mapping.host_addr.value(), mapping.host_port, mapping.proto}).second)
+            return corrupt("duplicate mapping " + host_key_string(mapping));
+        if (!ids.insert(mapping.id).second)
+            return corrupt("duplicate mapping id " + std::to_string(mapping.id));
+    }
+    return {};
+}
+
+Result<State> state_from_json(const json& root) {
+    if (!root.is_object()) return corrupt("top level is not an object");
+    if (!root.contains("version") || root["version"] != kStateVersion)
+        return corrupt("unknown version (this build reads version 1)");
+    State state;
+    if (!root.contains("mappings") || !root["mappings"].is_array()) return corrupt("mappings missing");
+    for (const auto& item : root["mappings"]) {
+        auto mapping = mapping_from_json(item);
+        if (!mapping) return mapping.error();
+        state.mappings.push_back(*mapping);
+    }
+    if (auto ok = check_unique(state.mappings); !ok) return ok.error();
+    if (!root.contains("interfaces") || !root["interfaces"].is_array())
+        return corrupt("interfaces missing");
+    for (const auto& item : root["interfaces"]) {
+        if (!item.is_object()) return corrupt("interface is not an object");
+        auto name = string_field(item, "name");
+        if (!name) return name.error();
+        if (name->empty() || name->size() > 15) return corrupt("bad interface name");
+        if (!item.contains("created_clsact") || !item["created_clsact"].is_boolean())
+            return corrupt("interface field created_clsact missing");
+        state.interfaces.push_back({*name, item["created_clsact"].get<bool>()});
+    }
+    return state;
+}
+
+}  // namespace
+
+Result<State> parse_state(std::string_view text) {
+    json root = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+    if (root.is_discarded()) return corrupt("not valid JSON");
+    return state_from_json(root);
+}
+
+std::string serialize_state(const State& state) {
+    json mappings = json::array();
+    for (const auto& mapping : state.mappings) mappings.push_back(mapping_to_json(mapping));
+    json interfaces = json::array();
+    for (const auto& record : state.interfaces)
+        interfaces.push_back({{"name", record.name}, {"created_clsact", record.created_clsact}});
+    json root{{"version", kStateVersion}, {"mappings", mappings}, {"interfaces", interfaces}};
+    return root.dump(2) + "\n";
+}
+
+Result<StateStore> StateStore::open(const std::string& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return make_error(ec.value() == EACCES ? ErrorCode::PermissionDenied : ErrorCode::Kernel,
+                              "create state dir " + dir + ": " + ec.message(), ec.value());
+    const std::string lock_path = dir + "/" + kLockFile;
+    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return io_error("open " + lock_path);
+    if (::flock(fd, LOCK_EX) != 0) {
+        auto error = io_error("lock " + lock_path);
+        ::close(fd);
+        return error;
+    }
+    return StateStore(dir, fd);
+}
+
+StateStore::StateStore(StateStore&& other) noexcept
+    : dir_(std::move(other.dir_)), lock_fd_(std::exchange(other.lock_fd_, -1)) {}
+
+StateStore::~StateStore() {
+    if (lock_fd_ >= 0) ::close(lock_fd_);  // closing releases the flock
+}
+
+std::string StateStore::file_path() const { return dir_ + "/" + kStateFile; }
+
+Result<State> StateStore::load() const {
+    std::ifstream in(file_path(), std::ios::binary);
+    if (!in) {
+        if (errno == ENOENT) return State{};
+        return io_error("read " + file_path());
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto state = parse_state(text.str());
+    if (!state)
+        return make_error(state.error().code, file_path() + ": " + state.error().message);
+    return state;
+}
+
+Result<void> StateStore::save(const State& state) const {
+    const std::string text = serialize_state(state);
+    const std::string temp = file_path() + ".tmp";
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return io_error("write " + temp);
+    std::size_t written = 0;
+    while (written < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            auto error = io_error("write " + temp);
+            ::close(fd);
+            return error;
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+        auto error = io_error("fsync " + temp);
+        ::close(fd);
+        return error;
+    }
+    ::close(fd);
+    if (::rename(temp.c_str(), file_path().c_str()) != 0) return io_error("rename " + temp);
+    const int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+        (void)::fsync(dir_fd);  // make the rename durable
+        ::close(dir_fd);
+    }
+    return {};
+}
+
+}  // namespace fwd::ctl

@@ -1,0 +1,82 @@
+// The data plane as fwdctl sees it: programs, attachments and the pinned maps.
+// ctl logic talks only to this interface; tests substitute an in-memory fake.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fwd/result.h"
+#include "fwd/types.h"
+
+namespace fwd::loader {
+
+// Highest mapping id the data plane can count for (ids start at 1).
+[[nodiscard]] std::uint32_t max_mapping_id();
+
+struct MappingCounters {
+    std::uint64_t packets_in = 0;  // client -> container
+    std::uint64_t bytes_in = 0;
+    std::uint64_t packets_out = 0;  // container -> client
+    std::uint64_t bytes_out = 0;
+    std::uint64_t new_flows = 0;
+};
+
+struct GlobalCounter {
+    std::string name;  // e.g. "pass_fragment", "nat_in"
+    std::uint64_t value = 0;
+};
+
+struct MapFill {
+    std::string name;
+    std::uint32_t entries = 0;
+    std::uint32_t max_entries = 0;
+};
+
+// fwd's programs on one interface. Program ids are 0 where nothing of fwd is attached.
+struct InterfaceAttachment {
+    std::string ifname;
+    std::uint32_t ingress_prog_id = 0;
+    std::uint32_t egress_prog_id = 0;
+    bool created_clsact = false;  // fwd created the clsact qdisc, so detach may remove it
+
+    [[nodiscard]] bool attached() const { return ingress_prog_id != 0 && egress_prog_id != 0; }
+};
+
+// One command's map edits, applied all or nothing: removals first, then upserts.
+struct MappingChange {
+    std::vector<Mapping> remove;
+    std::vector<Mapping> upsert;
+
+    [[nodiscard]] bool empty() const { return remove.empty() && upsert.empty(); }
+};
+
+class Datapath {
+public:
+    virtual ~Datapath() = default;
+
+    // True when the pinned maps exist, i.e. `attach` ran at least once.
+    [[nodiscard]] virtual bool is_loaded() = 0;
+    // Loads the programs, creating the pinned maps or reusing compatible ones.
+    [[nodiscard]] virtual Result<void> load() = 0;
+    // Attaches (or atomically replaces) fwd's programs on an interface; needs load().
+    [[nodiscard]] virtual Result<InterfaceAttachment> attach(const std::string& ifname) = 0;
+    // Removes fwd's programs, and the clsact qdisc too when fwd created it.
+    [[nodiscard]] virtual Result<void> detach(const std::string& ifname, bool remove_clsact) = 0;
+    [[nodiscard]] virtual Result<InterfaceAttachment> query(const std::string& ifname) = 0;
+
+    // Map edits; a removed or retargeted mapping's conntrack entries are flushed.
+    [[nodiscard]] virtual Result<void> apply(const MappingChange& change) = 0;
+    // The mappings in the service map (names are not stored in the kernel).
+    [[nodiscard]] virtual Result<std::vector<Mapping>> read_mappings() = 0;
+    [[nodiscard]] virtual Result<MappingCounters> counters(std::uint32_t mapping_id) = 0;
+    [[nodiscard]] virtual Result<std::vector<GlobalCounter>> global_counters() = 0;
+    [[nodiscard]] virtual Result<std::vector<MapFill>> map_fill() = 0;
+    [[nodiscard]] virtual std::vector<std::uint32_t> program_ids() = 0;  // loaded by this process
+};
+
+// The real data plane over libbpf, with maps pinned under pin_dir.
+[[nodiscard]] std::unique_ptr<Datapath> make_kernel_datapath(std::string pin_dir);
+
+}  // namespace fwd::loader

@@ -1,0 +1,67 @@
+#include "abi_convert.h"
+
+#include <arpa/inet.h>
+
+#include <array>
+
+namespace fwd::loader {
+namespace {
+
+__be32 to_be32(Ipv4Addr addr) { return htonl(addr.value()); }
+__be16 to_be16(std::uint16_t port) { return htons(port); }
+Ipv4Addr addr_from_be32(__be32 addr) { return Ipv4Addr(ntohl(addr)); }
+std::uint16_t port_from_be16(__be16 port) { return ntohs(port); }
+
+constexpr std::array<const char*, FWD_CNT_MAX> kCounterNames = {
+    "pass_not_ip",    "pass_not_l4",      "pass_no_match",       "pass_fragment",
+    "pass_truncated", "pass_malformed",   "pass_not_local",      "drop_loopback",
+    "err_rewrite",    "err_ct_create",    "nat_in",              "nat_out",
+    "ct_created",     "ip_options",
+};
+
+}  // namespace
+
+fwd_svc4_key make_svc4_key(const Mapping& mapping) {
+    fwd_svc4_key key{};
+    key.host_addr = to_be32(mapping.host_addr);
+    key.host_port = to_be16(mapping.host_port);
+    key.proto = static_cast<__u8>(mapping.proto);
+    return key;
+}
+
+fwd_svc4_value make_svc4_value(const Mapping& mapping) {
+    fwd_svc4_value value{};
+    value.container_addr = to_be32(mapping.container_addr);
+    value.container_port = to_be16(mapping.container_port);
+    value.mapping_id = mapping.id;
+    return value;
+}
+
+Mapping mapping_from_svc4(const fwd_svc4_key& key, const fwd_svc4_value& value) {
+    Mapping mapping;
+    mapping.host_addr = addr_from_be32(key.host_addr);
+    mapping.host_port = port_from_be16(key.host_port);
+    mapping.proto = key.proto == FWD_PROTO_UDP ? Proto::Udp : Proto::Tcp;
+    mapping.container_addr = addr_from_be32(value.container_addr);
+    mapping.container_port = port_from_be16(value.container_port);
+    mapping.id = value.mapping_id;
+    return mapping;
+}
+
+MappingCounters sum_counters(const fwd_mapping_stats* per_cpu, std::size_t cpus) {
+    MappingCounters total;
+    for (std::size_t cpu = 0; cpu < cpus; ++cpu) {
+        total.packets_in += per_cpu[cpu].packets_in;
+        total.bytes_in += per_cpu[cpu].bytes_in;
+        total.packets_out += per_cpu[cpu].packets_out;
+        total.bytes_out += per_cpu[cpu].bytes_out;
+        total.new_flows += per_cpu[cpu].new_flows;
+    }
+    return total;
+}
+
+std::string counter_name(std::uint32_t counter_id) {
+    return counter_id < kCounterNames.size() ? kCounterNames[counter_id] : "unknown";
+}
+
+}  // namespace fwd::loader

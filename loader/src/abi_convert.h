@@ -1,0 +1,22 @@
+// The one place where byte order changes: ABI structs <-> domain types.
+#pragma once
+
+#include <fwd_abi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "fwd/loader/datapath.h"
+#include "fwd/types.h"
+
+namespace fwd::loader {
+
+// Keys are value-initialised here, so their padding is always zero.
+[[nodiscard]] fwd_svc4_key make_svc4_key(const Mapping& mapping);
+[[nodiscard]] fwd_svc4_value make_svc4_value(const Mapping& mapping);
+[[nodiscard]] Mapping mapping_from_svc4(const fwd_svc4_key& key, const fwd_svc4_value& value);
+[[nodiscard]] MappingCounters sum_counters(const fwd_mapping_stats* per_cpu, std::size_t cpus);
+// "pass_fragment", "nat_in", ... for a fwd_counter_id.
+[[nodiscard]] std::string counter_name(std::uint32_t counter_id);
+
+}  // namespace fwd::loader

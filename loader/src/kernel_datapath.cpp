@@ -1,0 +1,353 @@
+// The real Datapath: the fwd_tc skeleton, its pinned maps and tc attachments.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+#include <fwd_abi.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "abi_convert.h"
+#include "bpf_error.h"
+#include "fwd/loader/datapath.h"
+#include "fwd/log.h"
+#include "fwd_tc.skel.h"
+#include "pinned_map.h"
+#include "tc_attachment.h"
+
+namespace fwd::loader {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kSvc4 = FWD_STRINGIFY(FWD_MAP_SVC4);
+constexpr const char* kCt4 = FWD_STRINGIFY(FWD_MAP_CT4);
+constexpr const char* kStats = FWD_STRINGIFY(FWD_MAP_STATS);
+constexpr const char* kCounters = FWD_STRINGIFY(FWD_MAP_COUNTERS);
+constexpr const char* kConfig = FWD_STRINGIFY(FWD_MAP_CONFIG);
+constexpr const char* kBpffsRoot = "/sys/fs/bpf";
+
+using SkeletonPtr = std::unique_ptr<fwd_tc, decltype(&fwd_tc__destroy)>;
+using Svc4Map = PinnedMap<fwd_svc4_key, fwd_svc4_value>;
+using Ct4Map = PinnedMap<fwd_ct4_key, fwd_ct4_value>;
+
+int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
+    if (level == LIBBPF_DEBUG && log::level() < log::Level::LibbpfDebug) return 0;
+    if (level == LIBBPF_INFO && log::level() < log::Level::Debug) return 0;
+    if (level == LIBBPF_WARN && log::level() < log::Level::Debug) return 0;  // we report errors ourselves
+    char line[1024];
+    const int n = std::vsnprintf(line, sizeof(line), format, args);
+    if (n > 0) {
+        std::string text(line);
+        while (!text.empty() && text.back() == '\n') text.pop_back();
+        log::debug("libbpf: " + text);
+    }
+    return 0;
+}
+
+bool is_bpffs(const fs::path& path) {
+    struct statfs info {};
+    return ::statfs(path.c_str(), &info) == 0 &&
+           static_cast<unsigned long>(info.f_type) == BPF_FS_MAGIC;
+}
+
+// The pin dir must live on a bpf filesystem. The default root is mounted when it
+// is not (as systemd does at boot); any other location must already be bpffs.
+Result<void> ensure_pin_dir(const fs::path& pin_dir) {
+    fs::path existing = pin_dir;
+    while (!existing.empty() && !fs::exists(existing)) existing = existing.parent_path();
+    if (!is_bpffs(existing)) {
+        if (existing != fs::path(kBpffsRoot) || !pin_dir.string().starts_with(kBpffsRoot))
+            return make_error(ErrorCode::Incompatible,
+                              "pin dir " + pin_dir.string() + " is not on a bpf filesystem");
+        if (::mount("bpf", kBpffsRoot, "bpf", 0, "mode=0700") != 0)
+            return errno_error(std::string("mount bpffs at ") + kBpffsRoot);
+    }
+    std::error_code ec;
+    fs::create_directories(pin_dir, ec);
+    if (ec) return make_error(ErrorCode::Kernel, "create pin dir " + pin_dir.string() + ": " +
+                                                     ec.message(), ec.value());
+    return {};
+}
+
+class KernelDatapath final : public Datapath {
+public:
+    explicit KernelDatapath(std::string pin_dir) : pin_dir_(std::move(pin_dir)) {
+        libbpf_set_print(libbpf_print);
+    }
+
+    bool is_loaded() override { return fs::exists(fs::path(pin_dir_) / kSvc4); }
+
+    Result<void> load() override {
+        if (auto ok = ensure_pin_dir(pin_dir_); !ok) return ok;
+        auto skel = open_skeleton();
+        if (!skel) return skel.error();
+        if (auto ok = check_pins_compatible(skel->get()); !ok) return ok;
+        if (auto ok = check_abi_version(); !ok) return ok;
+        const int ret = fwd_tc__load(skel->get());
+        if (ret != 0) return libbpf_error(ret, "load BPF programs");
+        if (auto ok = write_abi_version(skel->get()); !ok) return ok;
+        skeleton_ = std::move(*skel);
+        return {};
+    }
+
+    Result<InterfaceAttachment> attach(const std::string& ifname) override {
+        if (!skeleton_) return make_error(ErrorCode::Kernel, "programs are not loaded");
+        auto ifindex = interface_index(ifname);
+        if (!ifindex) return ifindex.error();
+        const TcPrograms programs{bpf_program__fd(skeleton_->progs.fwd_tc_ingress),
+                                  bpf_program__fd(skeleton_->progs.fwd_tc_egress)};
+        auto created = tc_attach(*ifindex, programs);
+        if (!created) return make_error(created.error().code, ifname + ": " + created.error().message,
+                                        created.error().err_no);
+        auto state = query(ifname);
+        if (!state) return state.error();
+        state->created_clsact = *created;
+        return state;
+    }
+
+    Result<void> detach(const std::string& ifname, bool remove_clsact) override {
+        auto ifindex = interface_index(ifname);
+        if (!ifindex) return {};  // the interface is gone, and fwd's filters with it
+        auto ok = tc_detach(*ifindex, remove_clsact);
+        if (!ok) return make_error(ok.error().code, ifname + ": " + ok.error().message,
+                                   ok.error().err_no);
+        return {};
+    }
+
+    Result<InterfaceAttachment> query(const std::string& ifname) override {
+        InterfaceAttachment result;
+        result.ifname = ifname;
+        auto ifindex = interface_index(ifname);
+        if (!ifindex) return result;
+        auto state = tc_query(*ifindex);
+        if (!state) return state.error();
+        result.ingress_prog_id = state->ingress_prog_id;
+        result.egress_prog_id = state->egress_prog_id;
+        return result;
+    }
+
+    Result<void> apply(const MappingChange& change) override;
+    Result<std::vector<Mapping>> read_mappings() override;
+    Result<MappingCounters> counters(std::uint32_t mapping_id) override;
+    Result<std::vector<GlobalCounter>> global_counters() override;
+    Result<std::vector<MapFill>> map_fill() override;
+
+    std::vector<std::uint32_t> program_ids() override {
+        std::vector<std::uint32_t> ids;
+        if (!skeleton_) return ids;
+        for (auto* prog : {skeleton_->progs.fwd_tc_ingress, skeleton_->progs.fwd_tc_egress}) {
+            bpf_prog_info info{};
+            __u32 len = sizeof(info);
+            if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
+                ids.push_back(info.id);
+        }
+        return ids;
+    }
+
+private:
+    Result<SkeletonPtr> open_skeleton() {
+        LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir_.c_str());
+        SkeletonPtr skel(fwd_tc__open_opts(&opts), &fwd_tc__destroy);
+        if (!skel) return errno_error("open BPF skeleton");
+        return skel;
+    }
+
+    // libbpf would refuse a mismatching pin with a generic error; say exactly what differs.
+    Result<void> check_pins_compatible(fwd_tc* skel) {
+        bpf_map* map = nullptr;
+        bpf_object__for_each_map(map, skel->obj) {
+            const fs::path pin = fs::path(pin_dir_) / bpf_map__name(map);
+            if (!fs::exists(pin)) continue;
+            auto fd = open_pinned_map(pin, MapShape{bpf_map__type(map), bpf_map__key_size(map),
+                                                    bpf_map__value_size(map),
+                                                    bpf_map__max_entries(map)});
+            if (!fd) return fd.error();
+        }
+        return {};
+    }
+
+    Result<void> check_abi_version() {
+        const fs::path pin = fs::path(pin_dir_) / kConfig;
+        if (!fs::exists(pin)) return {};
+        auto config = PinnedMap<__u32, fwd_config>::open(pin_dir_, kConfig, BPF_MAP_TYPE_ARRAY);
+        if (!config) return config.error();
+        auto value = config->lookup(0);
+        if (!value) return value.error();
+        if (value->abi_version != 0 && value->abi_version != FWD_ABI_VERSION)
+            return make_error(ErrorCode::Incompatible,
+                              fmt::format("maps in {} have ABI version {}, this build needs {}; "
+                                          "detach and remove the pin dir to upgrade",
+                                          pin_dir_, value->abi_version, FWD_ABI_VERSION));
+        return {};
+    }
+
+    Result<void> write_abi_version(fwd_tc* skel) {
+        const __u32 key = 0;
+        fwd_config config{};
+        config.abi_version = FWD_ABI_VERSION;
+        if (bpf_map_update_elem(bpf_map__fd(skel->maps.fwd_config), &key, &config, BPF_ANY) != 0)
+            return errno_error("map fwd_config: update");
+        return {};
+    }
+
+    Result<void> flush_conntrack(Ct4Map& ct, const std::set<std::uint32_t>& mapping_ids) {
+        if (mapping_ids.empty()) return {};
+        auto keys = ct.keys();
+        if (!keys) return keys.error();
+        for (const auto& key : *keys) {
+            auto entry = ct.lookup(key);
+            if (!entry) continue;  // evicted meanwhile
+            if (mapping_ids.count(entry->mapping_id) == 0) continue;
+            if (auto ok = ct.erase(key); !ok) return ok;
+        }
+        return {};
+    }
+
+    std::string pin_dir_;
+    SkeletonPtr skeleton_{nullptr, &fwd_tc__destroy};
+};
+
+// One step of an applied change, so a failure can put the previous value back.
+struct Undo {
+    fwd_svc4_key key;
+    std::optional<fwd_svc4_value> previous;
+};
+
+void roll_back(Svc4Map& svc, const std::vector<Undo>& undo) {
+    for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+        if (it->previous)
+            (void)svc.update(it->key, *it->previous);
+        else
+            (void)svc.erase(it->key);
+    }
+}
+
+std::optional<fwd_svc4_value> current_value(const Svc4Map& svc, const fwd_svc4_key& key) {
+    auto value = svc.lookup(key);
+    if (!value) return std::nullopt;
+    return *value;
+}
+
+bool same_target(const fwd_svc4_value& a, const fwd_svc4_value& b) {
+    return a.container_addr == b.container_addr && a.container_port == b.container_port &&
+           a.mapping_id == b.mapping_id;
+}
+
+Result<void> KernelDatapath::apply(const MappingChange& change) {
+    auto svc = Svc4Map::open(pin_dir_, kSvc4, BPF_MAP_TYPE_HASH);
+    if (!svc) return svc.error();
+    auto ct = Ct4Map::open(pin_dir_, kCt4, BPF_MAP_TYPE_LRU_HASH);
+    if (!ct) return ct.error();
+    auto stats = PerCpuArray<fwd_mapping_stats>::open(pin_dir_, kStats, BPF_MAP_TYPE_PERCPU_ARRAY);
+    if (!stats) return stats.error();
+
+    std::vector<Undo> undo;
+    std::set<std::uint32_t> flush_ids;
+    for (const auto& mapping : change.remove) {
+        const auto key = make_svc4_key(mapping);
+        auto previous = current_value(*svc, key);
+        if (!previous) continue;
+        if (auto ok = svc->erase(key); !ok) {
+            roll_back(*svc, undo);
+            return ok;
+        }
+        undo.push_back({key, previous});
+        flush_ids.insert(previous->mapping_id);
+    }
+    for (const auto& mapping : change.upsert) {
+        const auto key = make_svc4_key(mapping);
+        const auto value = make_svc4_value(mapping);
+        auto previous = current_value(*svc, key);
+        if (previous && same_target(*previous, value)) continue;
+        // Counters of a (re)used id start from zero before the entry is visible.
+        if (auto ok = stats->zero(mapping.id); !ok) {
+            roll_back(*svc, undo);
+            return ok;
+        }
+        if (auto ok = svc->update(key, value); !ok) {
+            roll_back(*svc, undo);
+            return ok;
+        }
+        undo.push_back({key, previous});
+        if (previous) flush_ids.insert(previous->mapping_id);
+    }
+    // Flows of removed or retargeted mappings must not keep being translated (stale UDP).
+    return flush_conntrack(*ct, flush_ids);
+}
+
+Result<std::vector<Mapping>> KernelDatapath::read_mappings() {
+    auto svc = Svc4Map::open(pin_dir_, kSvc4, BPF_MAP_TYPE_HASH);
+    if (!svc) return svc.error();
+    auto keys = svc->keys();
+    if (!keys) return keys.error();
+    std::vector<Mapping> mappings;
+    for (const auto& key : *keys) {
+        auto value = svc->lookup(key);
+        if (!value) continue;  // removed meanwhile by another fwdctl
+        mappings.push_back(mapping_from_svc4(key, *value));
+    }
+    return mappings;
+}
+
+Result<MappingCounters> KernelDatapath::counters(std::uint32_t mapping_id) {
+    auto stats = PerCpuArray<fwd_mapping_stats>::open(pin_dir_, kStats, BPF_MAP_TYPE_PERCPU_ARRAY);
+    if (!stats) return stats.error();
+    auto per_cpu = stats->lookup(mapping_id);
+    if (!per_cpu) return per_cpu.error();
+    return sum_counters(per_cpu->data(), per_cpu->size());
+}
+
+Result<std::vector<GlobalCounter>> KernelDatapath::global_counters() {
+    struct Slot {
+        __u64 value;
+    };
+    auto counters = PerCpuArray<Slot>::open(pin_dir_, kCounters, BPF_MAP_TYPE_PERCPU_ARRAY);
+    if (!counters) return counters.error();
+    std::vector<GlobalCounter> result;
+    for (std::uint32_t id = 0; id < FWD_CNT_MAX; ++id) {
+        auto per_cpu = counters->lookup(id);
+        if (!per_cpu) return per_cpu.error();
+        std::uint64_t total = 0;
+        for (const auto& slot : *per_cpu) total += slot.value;
+        result.push_back({counter_name(id), total});
+    }
+    return result;
+}
+
+Result<std::vector<MapFill>> KernelDatapath::map_fill() {
+    auto svc = Svc4Map::open(pin_dir_, kSvc4, BPF_MAP_TYPE_HASH);
+    if (!svc) return svc.error();
+    auto ct = Ct4Map::open(pin_dir_, kCt4, BPF_MAP_TYPE_LRU_HASH);
+    if (!ct) return ct.error();
+    std::vector<MapFill> fill;
+    for (auto [name, fd] : {std::pair{kSvc4, svc->fd()}, std::pair{kCt4, ct->fd()}}) {
+        auto shape = map_shape(fd, name);
+        if (!shape) return shape.error();
+        fill.push_back({name, 0, shape->max_entries});
+    }
+    auto svc_keys = svc->keys();
+    if (!svc_keys) return svc_keys.error();
+    fill[0].entries = static_cast<std::uint32_t>(svc_keys->size());
+    auto ct_keys = ct->keys();
+    if (!ct_keys) return ct_keys.error();
+    fill[1].entries = static_cast<std::uint32_t>(ct_keys->size());
+    return fill;
+}
+
+}  // namespace
+
+std::unique_ptr<Datapath> make_kernel_datapath(std::string pin_dir) {
+    return std::make_unique<KernelDatapath>(std::move(pin_dir));
+}
+
+}  // namespace fwd::loader
