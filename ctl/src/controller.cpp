@@ -128,7 +128,7 @@ Result<void> Controller::sync_maps(const std::vector<Mapping>& desired) {
 
 Result<void> Controller::commit(const State& desired, std::vector<std::string>& warnings) {
     if (!datapath_.is_loaded()) {
-        warnings.push_back("fwd is not attached yet; mappings take effect at `fwdctl attach`");
+        warnings.emplace_back("fwd is not attached yet; mappings take effect at `fwdctl attach`");
         return store_.save(desired);
     }
     auto before = datapath_.read_mappings();

@@ -177,7 +177,7 @@ int execute(const Invocation& inv, const po::variables_map& vm) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
     po::options_description visible = option_table();
     po::options_description all;
     all.add(visible).add_options()("args", po::value<std::vector<std::string>>(), "");
@@ -211,4 +211,8 @@ int main(int argc, char** argv) {
         std::cerr << "fwdctl: error: " << error.message << "\n";
         return kExitUsage;
     }
+} catch (const std::exception& error) {
+    // Only allocation failures and the like reach here; report them in the usual form.
+    std::cerr << "fwdctl: error: " << error.what() << "\n";
+    return kExitFailed;
 }

@@ -224,11 +224,13 @@ struct Undo {
 };
 
 void roll_back(Svc4Map& svc, const std::vector<Undo>& undo) {
-    for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
-        if (it->previous)
-            (void)svc.update(it->key, *it->previous);
+    // Newest first. (Not std::ranges::reverse_view: clang 14 cannot parse libstdc++ 12's.)
+    for (std::size_t i = undo.size(); i-- > 0;) {
+        const Undo& step = undo[i];
+        if (step.previous)
+            (void)svc.update(step.key, *step.previous);
         else
-            (void)svc.erase(it->key);
+            (void)svc.erase(step.key);
     }
 }
 

@@ -47,15 +47,15 @@ public:
     [[nodiscard]] bool has_value() const { return std::holds_alternative<T>(data_); }
     explicit operator bool() const { return has_value(); }
 
-    T& value() & {
+    [[nodiscard]] T& value() & {
         assert(has_value());
         return std::get<T>(data_);
     }
-    const T& value() const& {
+    [[nodiscard]] const T& value() const& {
         assert(has_value());
         return std::get<T>(data_);
     }
-    T&& value() && {
+    [[nodiscard]] T&& value() && {
         assert(has_value());
         return std::get<T>(std::move(data_));
     }

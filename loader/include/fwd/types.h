@@ -28,7 +28,7 @@ public:
     [[nodiscard]] constexpr bool is_loopback() const { return (value_ >> 24) == 127; }
     [[nodiscard]] std::string to_string() const;
 
-    constexpr auto operator<=>(const Ipv4Addr&) const = default;
+    constexpr auto operator<=>(const Ipv4Addr&) const = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 bug
 
 private:
     std::uint32_t value_ = 0;

@@ -1,0 +1,394 @@
+// The parsers are strict on purpose: an accepted spec means exactly one thing, so signs,
+// whitespace, leading-zero octets and trailing garbage are refused instead of guessed at.
+#include "fwd/ctl/spec.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstddef>
+#include <limits>
+#include <optional>
+#include <string>
+#include <system_error>
+
+namespace fwd::ctl {
+namespace {
+
+constexpr std::uint32_t kMaxPort = 65535;
+// Messages quote user input; a pasted megabyte must not turn into a megabyte of error.
+constexpr std::size_t kMaxQuoted = 64;
+constexpr std::string_view kHostForm = "[ADDR:]PORT[-END][/PROTO]";
+constexpr std::string_view kContainerForm = "ADDR:PORT[-END]";
+constexpr auto npos = std::string_view::npos;
+
+Error invalid(std::string message) {
+    return make_error(ErrorCode::InvalidInput, std::move(message));
+}
+
+// Printable ASCII, space included.
+bool is_printable(char ch) {
+    const auto byte = static_cast<unsigned char>(ch);
+    return byte >= 0x20 && byte < 0x7f;
+}
+
+// Printable ASCII except space: the only bytes any spec is made of.
+bool is_graphic(char ch) {
+    return ch != ' ' && is_printable(ch);
+}
+
+// Quotes user input for a one-line message: control and non-ASCII bytes escaped, long
+// input cut short.
+std::string quote(std::string_view text) {
+    auto rest = text.substr(0, kMaxQuoted);
+    std::string out;
+    out.reserve(rest.size() + 8);
+    out += '"';
+    while (!rest.empty()) {
+        const auto special = std::find_if(rest.begin(), rest.end(), [](char ch) {
+            return !is_printable(ch) || ch == '"' || ch == '\\';
+        });
+        out.append(rest.begin(), special);
+        if (special == rest.end()) {
+            break;
+        }
+        if (is_printable(*special)) {
+            out += '\\';
+            out += *special;
+        } else {
+            out += fmt::format("\\x{:02x}", static_cast<unsigned char>(*special));
+        }
+        rest.remove_prefix(static_cast<std::size_t>(special - rest.begin()) + 1);
+    }
+    if (text.size() > kMaxQuoted) {
+        out += "...";
+    }
+    out += '"';
+    return out;
+}
+
+// " in \"WHOLE\"" when the failing part is only a piece of what the user typed.
+std::string where(std::string_view part, std::string_view whole) {
+    if (part.data() == whole.data() && part.size() == whole.size()) {
+        return {};
+    }
+    return fmt::format(" in {}", quote(whole));
+}
+
+// Rejects up front what no spec contains, so later messages can point at real mistakes.
+Result<void> check_characters(std::string_view text, std::string_view what) {
+    const auto bad = std::find_if_not(text.begin(), text.end(), is_graphic);
+    if (bad == text.end()) {
+        return {};
+    }
+    if (*bad == ' ' || (*bad >= '\t' && *bad <= '\r')) {
+        return invalid(fmt::format("invalid {} {}: contains whitespace", what, quote(text)));
+    }
+    return invalid(fmt::format("invalid {} {}: contains a non-printable byte", what, quote(text)));
+}
+
+// Decimal digits only. Values past uint32 saturate, so an overflow can never wrap back into
+// a valid range ("4294967376" is not port 80).
+std::optional<std::uint32_t> parse_decimal(std::string_view text) {
+    if (text.empty() ||
+        !std::all_of(text.begin(), text.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+        return std::nullopt;
+    }
+    std::uint32_t value = 0;
+    const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (result.ec == std::errc::result_out_of_range) {
+        return std::numeric_limits<std::uint32_t>::max();
+    }
+    return value;
+}
+
+Error ipv6_not_supported(std::string_view text) {
+    // Show only the bracketed address, not the port that follows it.
+    const auto close = text.find(']');
+    const auto addr = close == npos ? text : text.substr(0, close + 1);
+    return invalid(fmt::format("IPv6 address {} is not supported yet", quote(addr)));
+}
+
+// One dotted-quad octet: 1-3 digits, no leading zero (inet_aton reads "010" as octal 8).
+std::optional<std::uint8_t> parse_octet(std::string_view part) {
+    if (part.empty() || part.size() > 3 || (part.size() > 1 && part[0] == '0')) {
+        return std::nullopt;
+    }
+    const auto value = parse_decimal(part);
+    if (!value || *value > 255) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint8_t>(*value);
+}
+
+Result<Ipv4Addr> parse_ipv4_in(std::string_view text, std::string_view whole) {
+    if (text.starts_with('[') || text.find(':') != npos) {
+        return ipv6_not_supported(text);
+    }
+    const auto bad = [&] {
+        return invalid(fmt::format(
+            "invalid IPv4 address {}{}: must be four decimal octets 0-255 without leading zeros",
+            quote(text), where(text, whole)));
+    };
+    std::array<std::uint8_t, 4> octets{};
+    std::size_t count = 0;
+    std::size_t start = 0;
+    for (;;) {
+        const auto dot = text.find('.', start);
+        const auto part = text.substr(start, dot == npos ? npos : dot - start);
+        const auto octet = parse_octet(part);
+        if (!octet || count == octets.size()) {
+            return bad();
+        }
+        octets[count++] = *octet;
+        if (dot == npos) {
+            break;
+        }
+        start = dot + 1;
+    }
+    if (count != octets.size()) {
+        return bad();
+    }
+    return Ipv4Addr::from_octets(octets[0], octets[1], octets[2], octets[3]);
+}
+
+Result<std::uint16_t> parse_port(std::string_view text, std::string_view whole) {
+    if (text.empty()) {
+        return invalid(fmt::format("missing port in {}", quote(whole)));
+    }
+    const auto value = parse_decimal(text);
+    if (!value) {
+        return invalid(fmt::format("invalid port {}{}: not a decimal number", quote(text),
+                                   where(text, whole)));
+    }
+    if (*value < 1 || *value > kMaxPort) {
+        return invalid(fmt::format("invalid port {}{}: must be 1-{}", quote(text),
+                                   where(text, whole), kMaxPort));
+    }
+    return static_cast<std::uint16_t>(*value);
+}
+
+Result<PortRange> parse_range_in(std::string_view text, std::string_view whole) {
+    const auto dash = text.find('-');
+    if (dash == npos) {
+        auto port = parse_port(text, whole);
+        if (!port) {
+            return port.error();
+        }
+        return PortRange{*port, *port};
+    }
+    if (text.find('-', dash + 1) != npos) {
+        return invalid(fmt::format("invalid port range {}{}: more than one \"-\"", quote(text),
+                                   where(text, whole)));
+    }
+    auto first = parse_port(text.substr(0, dash), whole);
+    if (!first) {
+        return first.error();
+    }
+    auto last = parse_port(text.substr(dash + 1), whole);
+    if (!last) {
+        return last.error();
+    }
+    if (*last < *first) {
+        return invalid(fmt::format("invalid port range {}{}: end {} is below start {}", quote(text),
+                                   where(text, whole), *last, *first));
+    }
+    return PortRange{*first, *last};
+}
+
+// A lone 0 asks for a port from the pool; inside a range 0 is as invalid as anywhere else.
+Result<PortRange> parse_host_ports(std::string_view text, std::string_view whole) {
+    if (text.find('-') == npos && parse_decimal(text) == 0U) {
+        return PortRange{0, 0};
+    }
+    return parse_range_in(text, whole);
+}
+
+// Unicast here means usable as a DNAT destination: not "any", broadcast or 224.0.0.0/4.
+bool is_unicast(Ipv4Addr addr) {
+    constexpr std::uint32_t kBroadcast = 0xffffffffU;
+    constexpr std::uint32_t kMulticastTopNibble = 0xeU;
+    return !addr.is_any() && addr.value() != kBroadcast &&
+           (addr.value() >> 28) != kMulticastTopNibble;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    const auto lower = [](char ch) {
+        return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch;
+    };
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                              [&](char x, char y) { return lower(x) == lower(y); });
+}
+
+std::string format_range(PortRange range) {
+    return range.first == range.last ? fmt::format("{}", range.first)
+                                     : fmt::format("{}-{}", range.first, range.last);
+}
+
+std::string count_ports(std::uint32_t count) {
+    return fmt::format("{} port{}", count, count == 1 ? "" : "s");
+}
+
+}  // namespace
+
+Result<Ipv4Addr> parse_ipv4(std::string_view text) {
+    if (auto ok = check_characters(text, "IPv4 address"); !ok) {
+        return ok.error();
+    }
+    return parse_ipv4_in(text, text);
+}
+
+Result<Proto> parse_proto(std::string_view text) {
+    if (text.empty()) {
+        return invalid("missing protocol (use tcp or udp)");
+    }
+    if (iequals(text, "tcp")) {
+        return Proto::Tcp;
+    }
+    if (iequals(text, "udp")) {
+        return Proto::Udp;
+    }
+    if (iequals(text, "sctp")) {
+        return invalid(fmt::format("protocol {} is not supported (use tcp or udp)", quote(text)));
+    }
+    return invalid(fmt::format("unknown protocol {} (use tcp or udp)", quote(text)));
+}
+
+Result<PortRange> parse_port_range(std::string_view text) {
+    if (text.empty()) {
+        return invalid("empty port range (expected PORT or PORT-END)");
+    }
+    if (auto ok = check_characters(text, "port range"); !ok) {
+        return ok.error();
+    }
+    return parse_range_in(text, text);
+}
+
+Result<HostSpec> parse_host_spec(std::string_view text) {
+    if (text.empty()) {
+        return invalid(fmt::format("empty host spec (expected {})", kHostForm));
+    }
+    if (auto ok = check_characters(text, "host spec"); !ok) {
+        return ok.error();
+    }
+    if (text.starts_with('[')) {
+        return ipv6_not_supported(text);
+    }
+    HostSpec spec;
+    auto body = text;
+    if (const auto slash = text.find('/'); slash != npos) {
+        const auto proto_text = text.substr(slash + 1);
+        if (proto_text.find('/') != npos) {
+            return invalid(fmt::format("invalid host spec {}: more than one \"/\"", quote(text)));
+        }
+        if (proto_text.empty()) {
+            return invalid(fmt::format("missing protocol after \"/\" in {}", quote(text)));
+        }
+        auto proto = parse_proto(proto_text);
+        if (!proto) {
+            return proto.error();
+        }
+        spec.proto = *proto;
+        body = text.substr(0, slash);
+    }
+    auto port_text = body;
+    if (const auto colon = body.find(':'); colon != npos) {
+        if (body.find(':', colon + 1) != npos) {
+            return invalid(fmt::format("invalid host spec {}: too many \":\" (expected {})",
+                                       quote(text), kHostForm));
+        }
+        const auto addr_text = body.substr(0, colon);
+        if (addr_text.empty()) {
+            return invalid(fmt::format("missing address before \":\" in {}", quote(text)));
+        }
+        auto addr = parse_ipv4_in(addr_text, text);
+        if (!addr) {
+            return addr.error();
+        }
+        spec.addr = *addr;
+        port_text = body.substr(colon + 1);
+    }
+    if (port_text.empty()) {
+        return invalid(fmt::format("missing port in {}", quote(text)));
+    }
+    auto ports = parse_host_ports(port_text, text);
+    if (!ports) {
+        return ports.error();
+    }
+    spec.ports = *ports;
+    return spec;
+}
+
+Result<ContainerSpec> parse_container_spec(std::string_view text) {
+    if (text.empty()) {
+        return invalid(fmt::format("empty container spec (expected {})", kContainerForm));
+    }
+    if (auto ok = check_characters(text, "container spec"); !ok) {
+        return ok.error();
+    }
+    if (text.starts_with('[')) {
+        return ipv6_not_supported(text);
+    }
+    if (text.find('/') != npos) {
+        return invalid(fmt::format("container spec {} takes no protocol (the host spec sets it)",
+                                   quote(text)));
+    }
+    const auto colon = text.find(':');
+    if (colon == npos || colon == 0) {
+        return invalid(fmt::format("missing container address in {} (expected {})", quote(text),
+                                   kContainerForm));
+    }
+    if (text.find(':', colon + 1) != npos) {
+        return invalid(fmt::format("invalid container spec {}: too many \":\" (expected {})",
+                                   quote(text), kContainerForm));
+    }
+    const auto addr_text = text.substr(0, colon);
+    auto addr = parse_ipv4_in(addr_text, text);
+    if (!addr) {
+        return addr.error();
+    }
+    if (!is_unicast(*addr)) {
+        return invalid(
+            fmt::format("container address {} must be a unicast address", quote(addr_text)));
+    }
+    auto ports = parse_range_in(text.substr(colon + 1), text);
+    if (!ports) {
+        return ports.error();
+    }
+    return ContainerSpec{*addr, *ports};
+}
+
+Result<PortRange> parse_pool_range(std::string_view text) {
+    if (text.empty()) {
+        return invalid("empty port range (expected A-B)");
+    }
+    if (auto ok = check_characters(text, "port range"); !ok) {
+        return ok.error();
+    }
+    if (text.find('-') == npos) {
+        return invalid(fmt::format("invalid port range {}: expected A-B", quote(text)));
+    }
+    return parse_range_in(text, text);
+}
+
+Result<void> check_spec_pair(const HostSpec& host, const ContainerSpec& container) {
+    if (host.wants_allocation()) {
+        if (container.ports.size() != 1) {
+            return invalid(
+                fmt::format("host port 0 (allocate from the pool) needs a single container port, "
+                            "not the range {}",
+                            format_range(container.ports)));
+        }
+        return {};
+    }
+    if (host.ports.size() != container.ports.size()) {
+        return invalid(
+            fmt::format("host ports {} ({}) and container ports {} ({}) must be the same size",
+                        format_range(host.ports), count_ports(host.ports.size()),
+                        format_range(container.ports), count_ports(container.ports.size())));
+    }
+    return {};
+}
+
+}  // namespace fwd::ctl

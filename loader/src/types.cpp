@@ -1,0 +1,44 @@
+#include "fwd/types.h"
+
+#include <fmt/format.h>
+
+#include <tuple>
+
+namespace fwd {
+
+std::string to_string(Proto proto) {
+    switch (proto) {
+        case Proto::Tcp:
+            return "tcp";
+        case Proto::Udp:
+            return "udp";
+    }
+    // Only reachable through a corrupt cast; say what it was rather than abort a `list`.
+    return fmt::format("proto-{}", static_cast<unsigned>(proto));
+}
+
+std::string Ipv4Addr::to_string() const {
+    return fmt::format("{}.{}.{}.{}", value_ >> 24, (value_ >> 16) & 0xffU, (value_ >> 8) & 0xffU,
+                       value_ & 0xffU);
+}
+
+std::string host_key_string(const Mapping& mapping) {
+    return fmt::format("{}:{}/{}", mapping.host_addr.to_string(), mapping.host_port,
+                       to_string(mapping.proto));
+}
+
+std::string to_string(const Mapping& mapping) {
+    return fmt::format("{} -> {}:{}", host_key_string(mapping), mapping.container_addr.to_string(),
+                       mapping.container_port);
+}
+
+bool list_order(const Mapping& a, const Mapping& b) {
+    // Proto's values are the IP protocol numbers, so tcp (6) sorts before udp (17).
+    auto key = [](const Mapping& m) {
+        return std::tuple{m.host_addr, m.host_port, static_cast<unsigned>(m.proto),
+                          m.container_addr, m.container_port};
+    };
+    return key(a) < key(b);
+}
+
+}  // namespace fwd

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package fwd's build, tests and demo need. Idempotent.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake ninja-build g++ pkg-config clang llvm clang-tidy
+  libbpf-dev bpftool linux-libc-dev libelf-dev zlib1g-dev
+  libboost-program-options-dev libfmt-dev nlohmann-json3-dev
+  libgtest-dev googletest
+  # tests and demo: namespaces, tc, nsenter/setpriv, a tiny server
+  iproute2 util-linux socat
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+echo "install-deps: all packages present"

@@ -1,0 +1,305 @@
+// End-to-end: real TCP/UDP traffic from a client namespace through a host namespace running fwd
+// (TC programs on the uplink and the container bridge) to "container" namespaces behind the
+// bridge. Topology: see MainTopology in support/netns_fixture.h.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "support/netns_fixture.h"
+
+namespace fwd::test {
+namespace {
+
+using std::chrono::milliseconds;
+using Json = nlohmann::json;
+
+// Every network wait in this file is bounded by one of these.
+constexpr milliseconds kConnectTimeout{3000};
+constexpr milliseconds kReplyTimeout{3000};
+// How long a connect to a removed mapping may take to fail (refused or timed out).
+constexpr milliseconds kRefusalTimeout{2000};
+
+const Endpoint kPublished80{MainTopology::kHostUplinkAddr, 80};
+
+// True if `value` is the number `port` or the string "port".
+bool is_port(const Json& value, int port) {
+    if (value.is_number_integer()) {
+        return value.get<std::int64_t>() == port;
+    }
+    return value.is_string() && value.get<std::string>() == std::to_string(port);
+}
+
+// True if a stats object describes the mapping with host key "0.0.0.0:port/proto": either by
+// a host_port (+ proto) field, or by a string field holding that key.
+bool describes(const Json& obj, int port, std::string_view proto) {
+    if (!obj.is_object()) {
+        return false;
+    }
+    if (obj.contains("host_port") && is_port(obj["host_port"], port)) {
+        return !obj.contains("proto") || obj["proto"] == proto;
+    }
+    const std::string key = "0.0.0.0:" + std::to_string(port) + "/" + std::string(proto);
+    for (const auto& [name, value] : obj.items()) {
+        if (value.is_string() && value.get<std::string>().find(key) != std::string::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The first numeric field named `key` in `j` or below it (depth first).
+std::optional<std::uint64_t> find_counter(const Json& j, std::string_view key, int depth = 0) {
+    if (depth > 8 || !j.is_structured()) {
+        return std::nullopt;
+    }
+    if (j.is_object()) {
+        const auto it = j.find(std::string(key));
+        if (it != j.end() && it->is_number()) {
+            return it->get<std::uint64_t>();
+        }
+    }
+    for (const auto& child : j) {
+        if (auto found = find_counter(child, key, depth + 1)) {
+            return found;
+        }
+    }
+    return std::nullopt;
+}
+
+// packets_in of the mapping "0.0.0.0:port/proto" in `fwdctl stats --json` output, wherever the
+// document nests it. nullopt if the output does not parse or lacks the mapping.
+std::optional<std::uint64_t> packets_in(const std::string& stats_json, int port,
+                                        std::string_view proto) {
+    const Json doc = Json::parse(stats_json, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) {
+        return std::nullopt;
+    }
+    // Breadth-first over all objects; the document is small and the queue bounded by its size.
+    std::vector<const Json*> queue{&doc};
+    for (std::size_t i = 0; i < queue.size() && i < 10000; ++i) {
+        const Json& node = *queue[i];
+        if (describes(node, port, proto)) {
+            if (auto count = find_counter(node, "packets_in")) {
+                return count;
+            }
+        }
+        if (node.is_structured()) {
+            for (const auto& child : node) {
+                queue.push_back(&child);
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+class EndToEnd : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!running_as_root()) {
+            GTEST_SKIP() << "needs root: creates network namespaces, mounts bpffs and loads "
+                            "BPF programs";
+        }
+        net_ = std::make_unique<NetnsFixture>("fwdt-");
+        topo_ = build_main_topology(*net_);
+        net_->setup_fwd(topo_.host);
+    }
+
+    void TearDown() override {
+        // Servers first (their sockets pin the namespaces), then the topology.
+        tcp_servers_.clear();
+        udp_servers_.clear();
+        net_.reset();
+    }
+
+    [[nodiscard]] CommandResult fwdctl(const std::vector<std::string>& args) const {
+        return net_->run_fwdctl(args);
+    }
+
+    void Attach() {
+        const CommandResult r = fwdctl({"attach", MainTopology::kUplink, MainTopology::kBridge});
+        ASSERT_TRUE(r.ok()) << r.describe();
+    }
+
+    // `fwdctl add HOST CONTAINER`, which must succeed and print "HOST -> CONTAINER".
+    void Add(const std::string& host, const std::string& container) {
+        const CommandResult r = fwdctl({"add", host, container});
+        ASSERT_TRUE(r.ok()) << r.describe();
+        EXPECT_EQ(r.out, host + " -> " + container + "\n") << r.describe();
+    }
+
+    void StartTcpServer(const std::string& ns, std::uint16_t port, const std::string& tag) {
+        tcp_servers_.push_back(std::make_unique<TcpTagServer>(ns, Endpoint{"0.0.0.0", port}, tag));
+    }
+
+    void StartUdpServer(const std::string& ns, std::uint16_t port, const std::string& tag) {
+        udp_servers_.push_back(std::make_unique<UdpTagServer>(ns, Endpoint{"0.0.0.0", port}, tag));
+    }
+
+    // Connects from the client namespace to dst and checks one exchange: the client sees dst
+    // as its peer, and the server tagged `tag` saw the client's own address.
+    void ExpectTcpReachesContainer(const Endpoint& dst, const std::string& tag) {
+        TcpConnection conn = TcpConnection::connect(topo_.client, dst, kConnectTimeout);
+        ASSERT_TRUE(conn.ok()) << "connect to " << dst.str() << ": " << conn.error_text();
+        EXPECT_EQ(conn.peer(), dst);
+        EXPECT_EQ(conn.request("hello", kReplyTimeout),
+                  tag + " " + MainTopology::kClientAddr + " hello");
+    }
+
+    std::unique_ptr<NetnsFixture> net_;
+    MainTopology topo_;
+    std::vector<std::unique_ptr<TcpTagServer>> tcp_servers_;
+    std::vector<std::unique_ptr<UdpTagServer>> udp_servers_;
+};
+
+TEST_F(EndToEnd, TcpThroughMapping) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    ASSERT_NO_FATAL_FAILURE(Add("0.0.0.0:80/tcp", "172.30.0.2:8080"));
+    StartTcpServer(topo_.c1, 8080, "c1");
+
+    TcpConnection conn = TcpConnection::connect(topo_.client, kPublished80, kConnectTimeout);
+    ASSERT_TRUE(conn.ok()) << "connect to " << kPublished80.str() << ": " << conn.error_text();
+    // The server saw the client's real address (no SNAT) ...
+    EXPECT_EQ(conn.request("hello", kReplyTimeout), "c1 10.77.1.2 hello");
+    // ... and the client only ever saw the published address.
+    EXPECT_EQ(conn.peer(), kPublished80);
+}
+
+TEST_F(EndToEnd, UdpThroughMapping) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    ASSERT_NO_FATAL_FAILURE(Add("0.0.0.0:5353/udp", "172.30.0.2:53"));
+    StartUdpServer(topo_.c1, 53, "c1");
+
+    const Endpoint published{MainTopology::kHostUplinkAddr, 5353};
+    const auto reply = udp_request(topo_.client, published, "ping", kReplyTimeout);
+    ASSERT_TRUE(reply.has_value()) << "no UDP reply from " << published.str();
+    EXPECT_EQ(reply->from, published);
+    EXPECT_EQ(reply->payload, "c1 10.77.1.2 ping");
+}
+
+TEST_F(EndToEnd, ExactAddressMapping) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    ASSERT_NO_FATAL_FAILURE(Add("10.77.1.1:81/tcp", "172.30.0.3:8081"));
+    StartTcpServer(topo_.c2, 8081, "c2");
+
+    ExpectTcpReachesContainer(Endpoint{MainTopology::kHostUplinkAddr, 81}, "c2");
+}
+
+TEST_F(EndToEnd, RoutedTrafficNotCaptured) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    ASSERT_NO_FATAL_FAILURE(Add("0.0.0.0:80/tcp", "172.30.0.2:8080"));
+    StartTcpServer(topo_.c1, 8080, "c1");
+    StartTcpServer(topo_.c2, 80, "c2");
+
+    // Port 80 on an address that is not the host's own: routed, so the wildcard must not match.
+    ExpectTcpReachesContainer(Endpoint{MainTopology::kC2Addr, 80}, "c2");
+    EXPECT_EQ(tcp_servers_.front()->accepted(), 0U) << "c1 got a connection meant for c2";
+}
+
+TEST_F(EndToEnd, DelStopsNewFlows) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    ASSERT_NO_FATAL_FAILURE(Add("0.0.0.0:80/tcp", "172.30.0.2:8080"));
+    StartTcpServer(topo_.c1, 8080, "c1");
+    ASSERT_NO_FATAL_FAILURE(ExpectTcpReachesContainer(kPublished80, "c1"));
+
+    const CommandResult del = fwdctl({"del", "0.0.0.0:80/tcp"});
+    ASSERT_TRUE(del.ok()) << del.describe();
+
+    TcpConnection conn = TcpConnection::connect(topo_.client, kPublished80, kRefusalTimeout);
+    if (conn.ok()) {
+        // Something accepted; it must not be the container behind the removed mapping.
+        const auto reply = conn.request("hello", kRefusalTimeout);
+        EXPECT_FALSE(reply.has_value() && reply->rfind("c1 ", 0) == 0)
+            << "a new connection still reached the container after del: " << *reply;
+    } else {
+        EXPECT_TRUE(conn.error() == ECONNREFUSED || conn.error() == ETIMEDOUT)
+            << "unexpected connect error: " << conn.error_text();
+    }
+    EXPECT_EQ(tcp_servers_.front()->accepted(), 1U);
+}
+
+TEST_F(EndToEnd, ReloadKeepsOpenConnection) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    ASSERT_NO_FATAL_FAILURE(Add("0.0.0.0:80/tcp", "172.30.0.2:8080"));
+    StartTcpServer(topo_.c1, 8080, "c1");
+
+    TcpConnection conn = TcpConnection::connect(topo_.client, kPublished80, kConnectTimeout);
+    ASSERT_TRUE(conn.ok()) << "connect to " << kPublished80.str() << ": " << conn.error_text();
+    ASSERT_EQ(conn.request("before", kReplyTimeout), "c1 10.77.1.2 before");
+
+    // Attaching again upgrades the programs in place; pinned maps (and flows) survive.
+    ASSERT_NO_FATAL_FAILURE(Attach());
+
+    EXPECT_EQ(conn.request("after", kReplyTimeout), "c1 10.77.1.2 after");
+    EXPECT_EQ(conn.peer(), kPublished80);
+    // New flows keep working too.
+    ExpectTcpReachesContainer(kPublished80, "c1");
+}
+
+TEST_F(EndToEnd, CountersCount) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    ASSERT_NO_FATAL_FAILURE(Add("0.0.0.0:80/tcp", "172.30.0.2:8080"));
+    StartTcpServer(topo_.c1, 8080, "c1");
+    ASSERT_NO_FATAL_FAILURE(ExpectTcpReachesContainer(kPublished80, "c1"));
+
+    CommandResult stats;
+    std::optional<std::uint64_t> count;
+    const bool counted = wait_until(
+        [&] {
+            stats = fwdctl({"stats", "--json"});
+            count = stats.ok() ? packets_in(stats.out, 80, "tcp") : std::nullopt;
+            return count.value_or(0) > 0;
+        },
+        milliseconds{3000}, milliseconds{100});
+    ASSERT_TRUE(stats.ok()) << stats.describe();
+    ASSERT_TRUE(count.has_value()) << "no packets_in for 0.0.0.0:80/tcp in stats --json:\n"
+                                   << stats.out;
+    EXPECT_TRUE(counted) << "packets_in is " << *count << " after traffic:\n" << stats.out;
+}
+
+TEST_F(EndToEnd, BadInputExitsTwo) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    ASSERT_NO_FATAL_FAILURE(Add("0.0.0.0:80/tcp", "172.30.0.2:8080"));
+    const CommandResult before = fwdctl({"list"});
+    ASSERT_TRUE(before.ok()) << before.describe();
+    ASSERT_EQ(before.out, "0.0.0.0:80/tcp -> 172.30.0.2:8080\n");
+
+    const std::vector<std::vector<std::string>> bad = {
+        {"add", "0.0.0.0:70000/tcp", "172.30.0.2:80"},
+        {"add", "300.1.1.1:80", "172.30.0.2:80"},
+        {"add", "80/sctp", "172.30.0.2:80"},
+    };
+    for (const auto& args : bad) {
+        const CommandResult r = fwdctl(args);
+        EXPECT_EQ(r.exit_code, 2) << r.describe();
+        const auto lines = split_lines(r.err);
+        EXPECT_EQ(lines.size(), 1U) << r.describe();
+        EXPECT_TRUE(!lines.empty() && lines.front().rfind("fwdctl: error:", 0) == 0)
+            << r.describe();
+    }
+
+    const CommandResult after = fwdctl({"list"});
+    ASSERT_TRUE(after.ok()) << after.describe();
+    EXPECT_EQ(after.out, before.out);
+}
+
+TEST_F(EndToEnd, AddBeforeAttach) {
+    // The fixture's state dir is fresh and nothing is attached yet.
+    const CommandResult add = fwdctl({"add", "0.0.0.0:80/tcp", "172.30.0.2:8080"});
+    EXPECT_EQ(add.exit_code, 0) << add.describe();
+    EXPECT_FALSE(add.err.empty()) << "expected a warning that fwd is not attached\n"
+                                  << add.describe();
+
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    StartTcpServer(topo_.c1, 8080, "c1");
+    ExpectTcpReachesContainer(kPublished80, "c1");
+}
+
+}  // namespace
+}  // namespace fwd::test

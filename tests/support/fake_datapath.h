@@ -1,0 +1,79 @@
+// An in-memory Datapath for ctl unit tests: no kernel, no root. It records what
+// was applied and can be told to fail, to check all-or-nothing behaviour.
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "fwd/loader/datapath.h"
+
+namespace fwd::test {
+
+class FakeDatapath final : public loader::Datapath {
+public:
+    bool loaded = false;
+    std::vector<Mapping> mappings;  // the "service map"
+    std::map<std::string, loader::InterfaceAttachment> attached;
+    std::set<std::string> existing_interfaces{"eth0", "br0"};
+    std::optional<Error> fail_apply;            // next apply() fails with this
+    std::optional<std::string> fail_attach_on;  // attach() of this interface fails
+    int apply_calls = 0;
+
+    bool is_loaded() override { return loaded; }
+    Result<void> load() override {
+        loaded = true;
+        return {};
+    }
+    Result<loader::InterfaceAttachment> attach(const std::string& ifname) override {
+        if (existing_interfaces.count(ifname) == 0 || fail_attach_on == ifname)
+            return make_error(ErrorCode::NotFound, "no such interface: " + ifname);
+        const bool created = attached.count(ifname) == 0;
+        loader::InterfaceAttachment attachment{ifname, 10, 11, created};
+        attached[ifname] = attachment;
+        return attachment;
+    }
+    Result<void> detach(const std::string& ifname, bool) override {
+        attached.erase(ifname);
+        return {};
+    }
+    Result<loader::InterfaceAttachment> query(const std::string& ifname) override {
+        auto it = attached.find(ifname);
+        if (it == attached.end()) return loader::InterfaceAttachment{ifname, 0, 0, false};
+        return it->second;
+    }
+    Result<void> apply(const loader::MappingChange& change) override {
+        ++apply_calls;
+        if (fail_apply) {
+            auto error = *fail_apply;
+            fail_apply.reset();
+            return error;
+        }
+        for (const auto& removed : change.remove)
+            std::erase_if(mappings, [&](const Mapping& m) { return m.same_key(removed); });
+        for (const auto& upserted : change.upsert) {
+            std::erase_if(mappings, [&](const Mapping& m) { return m.same_key(upserted); });
+            Mapping stored = upserted;
+            stored.name.clear();  // the kernel keeps no names
+            mappings.push_back(stored);
+        }
+        return {};
+    }
+    Result<std::vector<Mapping>> read_mappings() override { return mappings; }
+    Result<loader::MappingCounters> counters(std::uint32_t id) override {
+        return loader::MappingCounters{id, id * 100ULL, 0, 0, 1};
+    }
+    Result<std::vector<loader::GlobalCounter>> global_counters() override {
+        return std::vector<loader::GlobalCounter>{{"nat_in", 7}};
+    }
+    Result<std::vector<loader::MapFill>> map_fill() override {
+        return std::vector<loader::MapFill>{
+            {"fwd_svc4", static_cast<std::uint32_t>(mappings.size()), 65536}};
+    }
+    std::vector<std::uint32_t> program_ids() override { return {10, 11}; }
+};
+
+}  // namespace fwd::test

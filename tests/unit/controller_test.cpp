@@ -1,0 +1,225 @@
+#include "fwd/ctl/controller.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "fwd/ctl/spec.h"
+#include "support/fake_datapath.h"
+
+namespace fwd::ctl {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ControllerTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char pattern[] = "/tmp/fwd-unit-XXXXXX";
+        ASSERT_NE(mkdtemp(pattern), nullptr);
+        dir_ = pattern;
+        auto store = StateStore::open(dir_);
+        ASSERT_TRUE(store) << store.error().message;
+        store_.emplace(std::move(*store));
+        controller_.emplace(datapath_, *store_, ControllerOptions{"/pins", {49000, 49002}});
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    static HostSpec host(const char* text) { return parse_host_spec(text).value(); }
+    static ContainerSpec container(const char* text) { return parse_container_spec(text).value(); }
+
+    Result<CommandOutput> add(const char* h, const char* c, const std::string& name = "") {
+        return controller_->add(host(h), container(c), name, false);
+    }
+    std::string list() { return controller_->list(false).value().text; }
+
+    std::string dir_;
+    test::FakeDatapath datapath_;
+    std::optional<StateStore> store_;
+    std::optional<Controller> controller_;
+};
+
+TEST_F(ControllerTest, AddPrintsOneLinePerMapping) {
+    auto out = add("0.0.0.0:80/tcp", "172.17.0.2:8080");
+    ASSERT_TRUE(out) << out.error().message;
+    EXPECT_EQ(out->text, "0.0.0.0:80/tcp -> 172.17.0.2:8080\n");
+}
+
+TEST_F(ControllerTest, AddBeforeAttachWarnsAndTakesEffectAtAttach) {
+    auto out = add("80", "172.17.0.2:8080");
+    ASSERT_TRUE(out);
+    ASSERT_EQ(out->warnings.size(), 1U);
+    EXPECT_EQ(datapath_.apply_calls, 0);
+    EXPECT_TRUE(datapath_.mappings.empty());
+
+    auto attached = controller_->attach({"eth0"});
+    ASSERT_TRUE(attached) << attached.error().message;
+    ASSERT_EQ(datapath_.mappings.size(), 1U);
+    EXPECT_EQ(datapath_.mappings[0].container_port, 8080);
+}
+
+TEST_F(ControllerTest, AddWhenAttachedUpdatesMapsAtOnce) {
+    ASSERT_TRUE(controller_->attach({"eth0", "br0"}));
+    ASSERT_TRUE(add("10.0.0.1:8000-8002/udp", "172.17.0.2:9000-9002"));
+    EXPECT_EQ(datapath_.mappings.size(), 3U);
+    EXPECT_EQ(list(),
+              "10.0.0.1:8000/udp -> 172.17.0.2:9000\n"
+              "10.0.0.1:8001/udp -> 172.17.0.2:9001\n"
+              "10.0.0.1:8002/udp -> 172.17.0.2:9002\n");
+}
+
+TEST_F(ControllerTest, ConflictNamesOwnerAndChangesNothing) {
+    ASSERT_TRUE(controller_->attach({"eth0"}));
+    ASSERT_TRUE(add("80", "172.17.0.2:8080", "web"));
+    const auto before = list();
+    auto conflict = add("79-81", "172.17.0.3:1-3");
+    ASSERT_FALSE(conflict);
+    EXPECT_EQ(conflict.error().code, ErrorCode::Exists);
+    EXPECT_EQ(conflict.error().message, "port 0.0.0.0:80/tcp is already allocated to web");
+    EXPECT_EQ(list(), before);
+    EXPECT_EQ(datapath_.mappings.size(), 1U);
+}
+
+TEST_F(ControllerTest, WildcardAndExactAddressCoexist) {
+    ASSERT_TRUE(add("0.0.0.0:80", "172.17.0.2:8080"));
+    ASSERT_TRUE(add("10.0.0.1:80", "172.17.0.3:8080"));
+    EXPECT_EQ(list(),
+              "0.0.0.0:80/tcp -> 172.17.0.2:8080\n"
+              "10.0.0.1:80/tcp -> 172.17.0.3:8080\n");
+}
+
+TEST_F(ControllerTest, FailedApplyLeavesStateUnchanged) {
+    ASSERT_TRUE(controller_->attach({"eth0"}));
+    ASSERT_TRUE(add("80", "172.17.0.2:8080"));
+    datapath_.fail_apply = make_error(ErrorCode::Full, "map fwd_svc4: update: No space left");
+    auto failed = add("81", "172.17.0.2:8081");
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, ErrorCode::Full);
+    EXPECT_EQ(list(), "0.0.0.0:80/tcp -> 172.17.0.2:8080\n");
+}
+
+TEST_F(ControllerTest, PortZeroAllocatesFromPoolAndExhaustionFails) {
+    ASSERT_TRUE(add("0", "172.17.0.2:1"));
+    ASSERT_TRUE(add("0", "172.17.0.2:2"));
+    ASSERT_TRUE(add("0/udp", "172.17.0.2:3"));
+    ASSERT_TRUE(add("0", "172.17.0.2:4"));
+    auto full = add("0", "172.17.0.2:5");
+    ASSERT_FALSE(full);
+    EXPECT_EQ(full.error().code, ErrorCode::Full);
+    EXPECT_EQ(list(),
+              "0.0.0.0:49000/tcp -> 172.17.0.2:1\n"
+              "0.0.0.0:49000/udp -> 172.17.0.2:3\n"
+              "0.0.0.0:49001/tcp -> 172.17.0.2:2\n"
+              "0.0.0.0:49002/tcp -> 172.17.0.2:4\n");
+}
+
+TEST_F(ControllerTest, DelRemovesRangeOrNothing) {
+    ASSERT_TRUE(controller_->attach({"eth0"}));
+    ASSERT_TRUE(add("8000-8001", "172.17.0.2:9000-9001"));
+    auto missing = controller_->del(host("8000-8002"));
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, ErrorCode::NotFound);
+    EXPECT_EQ(datapath_.mappings.size(), 2U);
+    auto removed = controller_->del(host("8000-8001"));
+    ASSERT_TRUE(removed) << removed.error().message;
+    EXPECT_TRUE(datapath_.mappings.empty());
+    EXPECT_EQ(list(), "");
+}
+
+TEST_F(ControllerTest, ListJsonHasContractFields) {
+    ASSERT_TRUE(add("127.0.0.1:53/udp", "172.17.0.2:5353", "dns"));
+    auto out = controller_->list(true);
+    ASSERT_TRUE(out);
+    EXPECT_EQ(out->text,
+              "[\n  {\n    \"container_ip\": \"172.17.0.2\",\n    \"container_port\": 5353,\n"
+              "    \"host_ip\": \"127.0.0.1\",\n    \"host_port\": 53,\n    \"name\": \"dns\",\n"
+              "    \"proto\": \"udp\"\n  }\n]\n");
+}
+
+TEST_F(ControllerTest, AttachFailureRollsBackNewInterfaces) {
+    datapath_.fail_attach_on = "br0";
+    auto failed = controller_->attach({"eth0", "br0"});
+    ASSERT_FALSE(failed);
+    EXPECT_TRUE(datapath_.attached.empty());
+    auto status = controller_->status(false);
+    ASSERT_TRUE(status);
+    EXPECT_NE(status->text.find("(none)"), std::string::npos);
+}
+
+TEST_F(ControllerTest, AttachRepairsDriftedMaps) {
+    ASSERT_TRUE(controller_->attach({"eth0"}));
+    ASSERT_TRUE(add("80", "172.17.0.2:8080"));
+    Mapping stray;
+    stray.host_port = 9999;
+    stray.container_addr = Ipv4Addr::from_octets(1, 2, 3, 4);
+    stray.container_port = 1;
+    stray.id = 500;
+    datapath_.mappings.push_back(stray);
+    ASSERT_TRUE(controller_->attach({"eth0"}));
+    ASSERT_EQ(datapath_.mappings.size(), 1U);
+    EXPECT_EQ(datapath_.mappings[0].host_port, 80);
+}
+
+TEST_F(ControllerTest, DetachUnknownInterfaceFails) {
+    auto failed = controller_->detach({"eth0"}, false);
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, ErrorCode::NotFound);
+}
+
+TEST_F(ControllerTest, DetachAllForgetsInterfacesKeepsMappings) {
+    ASSERT_TRUE(controller_->attach({"eth0", "br0"}));
+    ASSERT_TRUE(add("80", "172.17.0.2:8080"));
+    auto out = controller_->detach({}, true);
+    ASSERT_TRUE(out) << out.error().message;
+    EXPECT_EQ(out->text, "detached eth0\ndetached br0\n");
+    EXPECT_TRUE(datapath_.attached.empty());
+    EXPECT_EQ(list(), "0.0.0.0:80/tcp -> 172.17.0.2:8080\n");
+}
+
+TEST_F(ControllerTest, StatsNeedAttach) {
+    auto failed = controller_->stats(false);
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, ErrorCode::NotFound);
+}
+
+TEST_F(ControllerTest, InvalidNameIsUsageError) {
+    auto failed = add("80", "172.17.0.2:8080", "-bad name");
+    ASSERT_FALSE(failed);
+    EXPECT_TRUE(failed.error().is_usage_error());
+    EXPECT_EQ(list(), "");
+}
+
+TEST_F(ControllerTest, CorruptStateFileFailsClearly) {
+    std::ofstream(dir_ + "/state.json") << "{\"version\": 1, \"mappings\": [";
+    auto failed = controller_->list(false);
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, ErrorCode::Incompatible);
+    EXPECT_NE(failed.error().message.find("corrupt"), std::string::npos);
+    auto add_failed = add("80", "172.17.0.2:8080");
+    ASSERT_FALSE(add_failed);
+    EXPECT_EQ(datapath_.apply_calls, 0);
+}
+
+TEST(MappingDiff, ComputesRemovalsAndRetargets) {
+    Mapping a;
+    a.host_port = 80;
+    a.container_addr = Ipv4Addr::from_octets(10, 0, 0, 2);
+    a.container_port = 8080;
+    a.id = 1;
+    Mapping b = a;
+    b.host_port = 81;
+    b.id = 2;
+    Mapping a_moved = a;
+    a_moved.container_port = 9090;
+    const auto change = diff_mappings({a, b}, {a_moved});
+    ASSERT_EQ(change.remove.size(), 1U);
+    EXPECT_EQ(change.remove[0].host_port, 81);
+    ASSERT_EQ(change.upsert.size(), 1U);
+    EXPECT_EQ(change.upsert[0].container_port, 9090);
+    EXPECT_TRUE(diff_mappings({a}, {a}).empty());
+}
+
+}  // namespace
+}  // namespace fwd::ctl

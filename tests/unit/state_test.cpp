@@ -1,0 +1,109 @@
+#include "fwd/ctl/state.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <random>
+
+namespace fwd::ctl {
+namespace {
+
+State sample_state() {
+    Mapping mapping;
+    mapping.host_addr = Ipv4Addr::from_octets(10, 0, 0, 1);
+    mapping.host_port = 80;
+    mapping.proto = Proto::Udp;
+    mapping.container_addr = Ipv4Addr::from_octets(172, 17, 0, 2);
+    mapping.container_port = 8080;
+    mapping.id = 7;
+    mapping.name = "web";
+    return State{{mapping}, {{"eth0", true}}};
+}
+
+TEST(StateFile, RoundTrips) {
+    const State state = sample_state();
+    auto parsed = parse_state(serialize_state(state));
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(*parsed, state);
+}
+
+TEST(StateFile, RejectsDefectsWithClearMessage) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"", "not valid JSON"},
+        {"[]", "top level"},
+        {"{\"version\": 2, \"mappings\": [], \"interfaces\": []}", "version"},
+        {"{\"version\": 1, \"interfaces\": []}", "mappings missing"},
+        {"{\"version\": 1, \"mappings\": [1], \"interfaces\": []}", "not an object"},
+        {R"({"version":1,"mappings":[{"host_ip":"1.2.3.4","host_port":0,"proto":"tcp",
+            "container_ip":"1.1.1.1","container_port":1,"name":"","id":1}],"interfaces":[]})",
+         "host_port"},
+        {R"({"version":1,"mappings":[{"host_ip":"1.2.3.999","host_port":1,"proto":"tcp",
+            "container_ip":"1.1.1.1","container_port":1,"name":"","id":1}],"interfaces":[]})",
+         "host_ip"},
+        {R"({"version":1,"mappings":[{"host_ip":"1.2.3.4","host_port":1,"proto":"icmp",
+            "container_ip":"1.1.1.1","container_port":1,"name":"","id":1}],"interfaces":[]})",
+         "proto"},
+        {R"({"version":1,"mappings":[{"host_ip":"1.2.3.4","host_port":1,"proto":"tcp",
+            "container_ip":"1.1.1.1","container_port":1,"name":"","id":0}],"interfaces":[]})",
+         "id"},
+        {R"({"version":1,"mappings":[
+            {"host_ip":"1.2.3.4","host_port":1,"proto":"tcp","container_ip":"1.1.1.1","container_port":1,"name":"","id":1},
+            {"host_ip":"1.2.3.4","host_port":1,"proto":"tcp","container_ip":"1.1.1.2","container_port":1,"name":"","id":2}],
+            "interfaces":[]})",
+         "duplicate mapping"},
+        {R"({"version":1,"mappings":[],"interfaces":[{"name":"averyveryverylongname"}]})",
+         "interface name"},
+    };
+    for (const auto& [text, expected] : cases) {
+        auto parsed = parse_state(text);
+        ASSERT_FALSE(parsed) << text;
+        EXPECT_NE(parsed.error().message.find(expected), std::string::npos)
+            << parsed.error().message;
+        EXPECT_EQ(parsed.error().code, ErrorCode::Incompatible);
+    }
+}
+
+TEST(StateFile, SurvivesRandomMutations) {
+    const std::string good = serialize_state(sample_state());
+    std::mt19937 rng(12345);
+    for (int round = 0; round < 20000; ++round) {
+        std::string text = good;
+        const int edits = 1 + static_cast<int>(rng() % 4);
+        for (int e = 0; e < edits; ++e) {
+            const std::size_t pos = rng() % text.size();
+            switch (rng() % 3) {
+            case 0: text[pos] = static_cast<char>(rng() % 256); break;
+            case 1: text.erase(pos, 1 + rng() % 8); break;
+            default: text.insert(pos, 1, "{}[]\",:0-9ae"[rng() % 12]); break;
+            }
+            if (text.empty()) text = "x";
+        }
+        auto parsed = parse_state(text);  // must not crash or throw
+        if (parsed) {
+            EXPECT_TRUE(parse_state(serialize_state(*parsed)).has_value());
+        }
+    }
+}
+
+TEST(StateStore, SavesAtomicallyAndLoads) {
+    char pattern[] = "/tmp/fwd-state-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    const std::string dir = pattern;
+    {
+        auto store = StateStore::open(dir);
+        ASSERT_TRUE(store);
+        auto empty = store->load();
+        ASSERT_TRUE(empty);
+        EXPECT_TRUE(empty->mappings.empty());
+        ASSERT_TRUE(store->save(sample_state()));
+        auto loaded = store->load();
+        ASSERT_TRUE(loaded);
+        EXPECT_EQ(*loaded, sample_state());
+        EXPECT_FALSE(std::filesystem::exists(dir + "/state.json.tmp"));
+    }
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace fwd::ctl
