@@ -1,0 +1,456 @@
+// Table-driven tests for fwdctl's spec parsers and the Mapping formatting they feed.
+#include "fwd/ctl/spec.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fwd::ctl {
+namespace {
+
+using namespace std::string_literals;
+
+constexpr Ipv4Addr kAny{};
+constexpr Ipv4Addr kContainer = Ipv4Addr::from_octets(172, 17, 0, 2);
+
+struct Rejection {
+    std::string input;
+    std::string message;  // expected substring of the error message
+};
+
+// Every rejection is InvalidInput (exit 2) with a one-line message naming the problem.
+template <typename T>
+void expect_rejected(const Result<T>& result, const Rejection& row) {
+    ASSERT_FALSE(result.has_value());
+    EXPECT_EQ(result.error().code, ErrorCode::InvalidInput);
+    EXPECT_TRUE(result.error().is_usage_error());
+    EXPECT_NE(result.error().message.find(row.message), std::string::npos)
+        << "message: " << result.error().message;
+    EXPECT_EQ(result.error().message.find('\n'), std::string::npos);
+}
+
+// --- Ipv4Parser -----------------------------------------------------------------------
+
+TEST(Ipv4Parser, AcceptsDottedQuads) {
+    struct Row {
+        std::string input;
+        Ipv4Addr expected;
+    };
+    const std::vector<Row> rows = {
+        {"0.0.0.0", kAny},
+        {"172.17.0.2", kContainer},
+        {"10.0.0.1", Ipv4Addr::from_octets(10, 0, 0, 1)},
+        {"255.255.255.255", Ipv4Addr{0xffffffffU}},
+        {"127.0.0.1", Ipv4Addr{0x7f000001U}},
+        {"1.20.200.0", Ipv4Addr::from_octets(1, 20, 200, 0)},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.input);
+        const auto result = parse_ipv4(row.input);
+        ASSERT_TRUE(result.has_value()) << result.error().message;
+        EXPECT_EQ(*result, row.expected);
+    }
+}
+
+TEST(Ipv4Parser, RejectsMalformedAddresses) {
+    const std::vector<Rejection> rows = {
+        {"300.1.1.1", "invalid IPv4 address \"300.1.1.1\""},
+        {"256.0.0.0", "invalid IPv4 address"},
+        {"1.2.3", "invalid IPv4 address \"1.2.3\""},
+        {"1.2.3.4.5", "invalid IPv4 address \"1.2.3.4.5\""},
+        {"01.2.3.4", "without leading zeros"},
+        {"1.2.3.00", "without leading zeros"},
+        {"0x1.2.3.4", "invalid IPv4 address"},
+        {"+1.2.3.4", "invalid IPv4 address"},
+        {"1.2.3.-4", "invalid IPv4 address"},
+        {"1..2.3", "invalid IPv4 address"},
+        {"1.2.3.4.", "invalid IPv4 address"},
+        {".1.2.3", "invalid IPv4 address"},
+        {"1234.1.1.1", "invalid IPv4 address"},
+        {"abc", "invalid IPv4 address \"abc\""},
+        {"", "invalid IPv4 address \"\""},
+        {" 1.2.3.4", "contains whitespace"},
+        {"1.2.3.4\n", "contains whitespace"},
+        {"1.2.3.4\0"s, "non-printable"},
+        {"[::1]", "IPv6 address \"[::1]\" is not supported yet"},
+        {"::1", "IPv6 address \"::1\" is not supported yet"},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.input);
+        expect_rejected(parse_ipv4(row.input), row);
+    }
+}
+
+// --- ProtoParser ----------------------------------------------------------------------
+
+TEST(ProtoParser, AcceptsTcpAndUdpInAnyCase) {
+    struct Row {
+        std::string input;
+        Proto expected;
+    };
+    const std::vector<Row> rows = {
+        {"tcp", Proto::Tcp}, {"TCP", Proto::Tcp}, {"Tcp", Proto::Tcp},
+        {"udp", Proto::Udp}, {"UDP", Proto::Udp}, {"uDp", Proto::Udp},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.input);
+        const auto result = parse_proto(row.input);
+        ASSERT_TRUE(result.has_value()) << result.error().message;
+        EXPECT_EQ(*result, row.expected);
+    }
+}
+
+TEST(ProtoParser, RejectsOtherProtocols) {
+    const std::vector<Rejection> rows = {
+        {"sctp", "protocol \"sctp\" is not supported (use tcp or udp)"},
+        {"SCTP", "is not supported"},
+        {"icmp", "unknown protocol \"icmp\" (use tcp or udp)"},
+        {"tcp6", "unknown protocol"},
+        {"tc", "unknown protocol"},
+        {"", "missing protocol"},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.input);
+        expect_rejected(parse_proto(row.input), row);
+    }
+}
+
+// --- PortRangeParser ------------------------------------------------------------------
+
+TEST(PortRangeParser, AcceptsSinglePortsAndRanges) {
+    struct Row {
+        std::string input;
+        PortRange expected;
+    };
+    const std::vector<Row> rows = {
+        {"1", {1, 1}},
+        {"80", {80, 80}},
+        {"65535", {65535, 65535}},
+        {"8000-8010", {8000, 8010}},
+        {"80-80", {80, 80}},
+        {"1-65535", {1, 65535}},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.input);
+        const auto result = parse_port_range(row.input);
+        ASSERT_TRUE(result.has_value()) << result.error().message;
+        EXPECT_EQ(*result, row.expected);
+    }
+}
+
+TEST(PortRangeParser, RejectsMalformedRanges) {
+    const std::vector<Rejection> rows = {
+        {"0", "invalid port \"0\": must be 1-65535"},
+        {"65536", "invalid port \"65536\": must be 1-65535"},
+        {"4294967376", "must be 1-65535"},  // 2^32 + 80: must not wrap to 80
+        {"99999999999999999999999", "must be 1-65535"},
+        {"80-70", "end 70 is below start 80"},
+        {"0-5", R"(invalid port "0" in "0-5": must be 1-65535)"},
+        {"80-", "missing port in \"80-\""},
+        {"-80", "missing port in \"-80\""},
+        {"1-2-3", "more than one \"-\""},
+        {"+80", "not a decimal number"},
+        {"abc", "not a decimal number"},
+        {" 80", "contains whitespace"},
+        {"", "empty port range"},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.input);
+        expect_rejected(parse_port_range(row.input), row);
+    }
+}
+
+// --- HostSpecParser -------------------------------------------------------------------
+
+TEST(HostSpecParser, AcceptsDocumentedForms) {
+    struct Row {
+        std::string input;
+        HostSpec expected;
+    };
+    const Ipv4Addr ten = Ipv4Addr::from_octets(10, 0, 0, 1);
+    const std::vector<Row> rows = {
+        {"80", {kAny, {80, 80}, Proto::Tcp}},
+        {"80/tcp", {kAny, {80, 80}, Proto::Tcp}},
+        {"80/UDP", {kAny, {80, 80}, Proto::Udp}},
+        {"0.0.0.0:80/tcp", {kAny, {80, 80}, Proto::Tcp}},
+        {"10.0.0.1:8000-8010/udp", {ten, {8000, 8010}, Proto::Udp}},
+        {"10.0.0.1:443", {ten, {443, 443}, Proto::Tcp}},
+        {"8000-8010", {kAny, {8000, 8010}, Proto::Tcp}},
+        {"65535/udp", {kAny, {65535, 65535}, Proto::Udp}},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.input);
+        const auto result = parse_host_spec(row.input);
+        ASSERT_TRUE(result.has_value()) << result.error().message;
+        EXPECT_EQ(*result, row.expected);
+        EXPECT_FALSE(result->wants_allocation());
+    }
+}
+
+TEST(HostSpecParser, TreatsLonePortZeroAsAllocation) {
+    struct Row {
+        std::string input;
+        HostSpec expected;
+    };
+    const std::vector<Row> rows = {
+        {"0", {kAny, {0, 0}, Proto::Tcp}},
+        {"0/udp", {kAny, {0, 0}, Proto::Udp}},
+        {"127.0.0.1:0", {Ipv4Addr{0x7f000001U}, {0, 0}, Proto::Tcp}},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.input);
+        const auto result = parse_host_spec(row.input);
+        ASSERT_TRUE(result.has_value()) << result.error().message;
+        EXPECT_EQ(*result, row.expected);
+        EXPECT_TRUE(result->wants_allocation());
+    }
+}
+
+TEST(HostSpecParser, RejectsMalformedSpecs) {
+    const std::vector<Rejection> rows = {
+        {"0.0.0.0:70000/tcp", R"(invalid port "70000" in "0.0.0.0:70000/tcp": must be 1-65535)"},
+        {"300.1.1.1:80", "invalid IPv4 address \"300.1.1.1\""},
+        {"80/sctp", "protocol \"sctp\" is not supported (use tcp or udp)"},
+        {"80/icmp", "unknown protocol \"icmp\" (use tcp or udp)"},
+        {"", "empty host spec"},
+        {":80", R"(missing address before ":" in ":80")"},
+        {"1.2.3.4:", "missing port in \"1.2.3.4:\""},
+        {"80-70", "end 70 is below start 80"},
+        {"0-5", R"(invalid port "0" in "0-5": must be 1-65535)"},
+        {"abc", "invalid port \"abc\": not a decimal number"},
+        {"1.2.3", "invalid port \"1.2.3\""},
+        {"1.2.3:80", "invalid IPv4 address \"1.2.3\""},
+        {"1.2.3.4.5:80", "invalid IPv4 address \"1.2.3.4.5\""},
+        {"01.2.3.4:80", "without leading zeros"},
+        {" 80", "invalid host spec \" 80\": contains whitespace"},
+        {"80 ", "contains whitespace"},
+        {"80\t/tcp", "contains whitespace"},
+        {"80\0"s, "contains a non-printable byte"},
+        {"80//tcp", "more than one \"/\""},
+        {"80/tcp/udp", "more than one \"/\""},
+        {"80/", "missing protocol after \"/\""},
+        {"/tcp", "missing port"},
+        {"1.2.3.4:80:90", "too many \":\""},
+        {"[::1]:80", "IPv6 address \"[::1]\" is not supported yet"},
+        {"::1:80", "too many \":\""},
+        {"+80", "not a decimal number"},
+        {"-80", "missing port"},
+        {"80-", "missing port"},
+        {"65536", "invalid port \"65536\": must be 1-65535"},
+        {"4294967376", "must be 1-65535"},  // 2^32 + 80: must not wrap to 80
+        {"80-4294967376", "must be 1-65535"},
+        {"0-0", "must be 1-65535"},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.input);
+        expect_rejected(parse_host_spec(row.input), row);
+    }
+}
+
+TEST(HostSpecParser, EscapesAndShortensQuotedInput) {
+    const auto result = parse_host_spec(std::string(10000, '9'));
+    ASSERT_FALSE(result.has_value());
+    EXPECT_LT(result.error().message.size(), 200U) << result.error().message;
+
+    const auto with_nul = parse_host_spec(std::string{'8', '\0', '0'});
+    ASSERT_FALSE(with_nul.has_value());
+    EXPECT_NE(with_nul.error().message.find("\\x00"), std::string::npos);
+    EXPECT_EQ(with_nul.error().message.find('\0'), std::string::npos);
+}
+
+// --- ContainerSpecParser --------------------------------------------------------------
+
+TEST(ContainerSpecParser, AcceptsAddressWithPortOrRange) {
+    struct Row {
+        std::string input;
+        ContainerSpec expected;
+    };
+    const std::vector<Row> rows = {
+        {"172.17.0.2:8080", {kContainer, {8080, 8080}}},
+        {"172.17.0.2:8080-8090", {kContainer, {8080, 8090}}},
+        {"127.0.0.1:1", {Ipv4Addr{0x7f000001U}, {1, 1}}},
+        {"223.255.255.254:65535", {Ipv4Addr::from_octets(223, 255, 255, 254), {65535, 65535}}},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.input);
+        const auto result = parse_container_spec(row.input);
+        ASSERT_TRUE(result.has_value()) << result.error().message;
+        EXPECT_EQ(*result, row.expected);
+    }
+}
+
+TEST(ContainerSpecParser, RejectsMalformedSpecs) {
+    const std::vector<Rejection> rows = {
+        {"8080", "missing container address in \"8080\""},
+        {":8080", "missing container address"},
+        {"", "empty container spec"},
+        {"0.0.0.0:80", "container address \"0.0.0.0\" must be a unicast address"},
+        {"255.255.255.255:80", "must be a unicast address"},
+        {"224.0.0.1:80", "must be a unicast address"},
+        {"239.255.255.255:80", "must be a unicast address"},
+        {"172.17.0.2:0", R"(invalid port "0" in "172.17.0.2:0": must be 1-65535)"},
+        {"172.17.0.2:", "missing port in \"172.17.0.2:\""},
+        {"172.17.0.2:8080/tcp", "takes no protocol"},
+        {"172.17.0.2:8090-8080", "end 8080 is below start 8090"},
+        {"172.17.0.2:70000", "must be 1-65535"},
+        {"172.17.0.2:80:90", "too many \":\""},
+        {"300.17.0.2:80", "invalid IPv4 address \"300.17.0.2\""},
+        {"[fd00::2]:80", "IPv6 address \"[fd00::2]\" is not supported yet"},
+        {"172.17.0.2 :80", "contains whitespace"},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.input);
+        expect_rejected(parse_container_spec(row.input), row);
+    }
+}
+
+// --- PoolRangeParser ------------------------------------------------------------------
+
+TEST(PoolRangeParser, AcceptsRanges) {
+    struct Row {
+        std::string input;
+        PortRange expected;
+    };
+    const std::vector<Row> rows = {
+        {"49000-49900", {49000, 49900}},
+        {"49153-65535", {49153, 65535}},
+        {"1000-1000", {1000, 1000}},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.input);
+        const auto result = parse_pool_range(row.input);
+        ASSERT_TRUE(result.has_value()) << result.error().message;
+        EXPECT_EQ(*result, row.expected);
+    }
+}
+
+TEST(PoolRangeParser, RejectsMalformedRanges) {
+    const std::vector<Rejection> rows = {
+        {"49900-49000", "end 49000 is below start 49900"},
+        {"0-10", "must be 1-65535"},
+        {"5", "invalid port range \"5\": expected A-B"},
+        {"", "empty port range"},
+        {"49000-70000", "must be 1-65535"},
+        {"49000 - 49900", "contains whitespace"},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(row.input);
+        expect_rejected(parse_pool_range(row.input), row);
+    }
+}
+
+// --- SpecPair -------------------------------------------------------------------------
+
+HostSpec host(std::string_view text) {
+    auto result = parse_host_spec(text);
+    EXPECT_TRUE(result.has_value()) << text;
+    return result.has_value() ? *result : HostSpec{};
+}
+
+ContainerSpec container(std::string_view text) {
+    auto result = parse_container_spec(text);
+    EXPECT_TRUE(result.has_value()) << text;
+    return result.has_value() ? *result : ContainerSpec{};
+}
+
+TEST(SpecPair, AcceptsEqualSizes) {
+    const std::vector<std::pair<std::string, std::string>> rows = {
+        {"80", "172.17.0.2:8080"},
+        {"8000-8010/udp", "172.17.0.2:9000-9010"},
+        {"0", "172.17.0.2:8080"},
+    };
+    for (const auto& [host_text, container_text] : rows) {
+        SCOPED_TRACE(::testing::Message() << host_text << " " << container_text);
+        const auto result = check_spec_pair(host(host_text), container(container_text));
+        EXPECT_TRUE(result.has_value()) << result.error().message;
+    }
+}
+
+TEST(SpecPair, RejectsUnequalSizesNamingBoth) {
+    const auto result = check_spec_pair(host("8000-8010"), container("172.17.0.2:9000-9005"));
+    ASSERT_FALSE(result.has_value());
+    EXPECT_EQ(result.error().code, ErrorCode::InvalidInput);
+    const auto& message = result.error().message;
+    EXPECT_NE(message.find("8000-8010 (11 ports)"), std::string::npos) << message;
+    EXPECT_NE(message.find("9000-9005 (6 ports)"), std::string::npos) << message;
+}
+
+TEST(SpecPair, RejectsSinglePortAgainstRange) {
+    const auto result = check_spec_pair(host("80"), container("172.17.0.2:8080-8081"));
+    ASSERT_FALSE(result.has_value());
+    EXPECT_NE(result.error().message.find("(1 port)"), std::string::npos) << result.error().message;
+    EXPECT_NE(result.error().message.find("(2 ports)"), std::string::npos)
+        << result.error().message;
+}
+
+TEST(SpecPair, RejectsAllocationWithContainerRange) {
+    const auto result = check_spec_pair(host("0"), container("172.17.0.2:8080-8090"));
+    ASSERT_FALSE(result.has_value());
+    EXPECT_EQ(result.error().code, ErrorCode::InvalidInput);
+    EXPECT_NE(result.error().message.find("needs a single container port"), std::string::npos)
+        << result.error().message;
+}
+
+// --- MappingFormat --------------------------------------------------------------------
+
+Mapping mapping(Ipv4Addr host_addr, std::uint16_t host_port, Proto proto, Ipv4Addr to,
+                std::uint16_t to_port) {
+    Mapping m;
+    m.host_addr = host_addr;
+    m.host_port = host_port;
+    m.proto = proto;
+    m.container_addr = to;
+    m.container_port = to_port;
+    return m;
+}
+
+TEST(MappingFormat, PrintsProtocolNames) {
+    EXPECT_EQ(to_string(Proto::Tcp), "tcp");
+    EXPECT_EQ(to_string(Proto::Udp), "udp");
+}
+
+TEST(MappingFormat, PrintsDottedQuads) {
+    EXPECT_EQ(kAny.to_string(), "0.0.0.0");
+    EXPECT_EQ(kContainer.to_string(), "172.17.0.2");
+    EXPECT_EQ(Ipv4Addr{0xffffffffU}.to_string(), "255.255.255.255");
+    EXPECT_EQ(Ipv4Addr::from_octets(10, 0, 200, 1).to_string(), "10.0.200.1");
+}
+
+TEST(MappingFormat, PrintsMappingAndHostKey) {
+    const auto m = mapping(kAny, 80, Proto::Tcp, kContainer, 8080);
+    EXPECT_EQ(to_string(m), "0.0.0.0:80/tcp -> 172.17.0.2:8080");
+    EXPECT_EQ(host_key_string(m), "0.0.0.0:80/tcp");
+
+    const auto udp = mapping(Ipv4Addr{0x7f000001U}, 5353, Proto::Udp, kContainer, 53);
+    EXPECT_EQ(to_string(udp), "127.0.0.1:5353/udp -> 172.17.0.2:53");
+    EXPECT_EQ(host_key_string(udp), "127.0.0.1:5353/udp");
+}
+
+TEST(MappingFormat, OrdersByAddressPortThenProtocol) {
+    const Ipv4Addr ten = Ipv4Addr::from_octets(10, 0, 0, 1);
+    const Ipv4Addr other = Ipv4Addr::from_octets(172, 17, 0, 3);
+    const std::vector<Mapping> expected = {
+        mapping(kAny, 80, Proto::Tcp, kContainer, 8080),
+        mapping(kAny, 80, Proto::Udp, kContainer, 8080),
+        mapping(kAny, 443, Proto::Tcp, kContainer, 8443),
+        mapping(kAny, 1000, Proto::Tcp, kContainer, 1),
+        mapping(kAny, 1000, Proto::Tcp, other, 1),
+        mapping(ten, 22, Proto::Tcp, kContainer, 22),
+        mapping(ten, 22, Proto::Tcp, kContainer, 2222),
+    };
+    auto shuffled = expected;
+    std::reverse(shuffled.begin(), shuffled.end());
+    std::swap(shuffled[1], shuffled[4]);
+    std::sort(shuffled.begin(), shuffled.end(), list_order);
+    EXPECT_EQ(shuffled, expected);
+
+    for (const auto& m : expected) {
+        EXPECT_FALSE(list_order(m, m)) << to_string(m);  // irreflexive
+    }
+}
+
+}  // namespace
+}  // namespace fwd::ctl
