@@ -119,8 +119,13 @@ enum fwd_counter_id {
 	FWD_CNT_NAT_OUT,              /* reply translations (container -> client) */
 	FWD_CNT_CT_CREATED,           /* new conntrack entries */
 	FWD_CNT_IP_OPTIONS,           /* translated packets that carried IP options */
+	FWD_CNT_PASS_HOST_SOCKET,     /* a mapped port, but the packet belongs to a host connection */
 	FWD_CNT_MAX,
 };
+
+/* The counter map has room to grow, so adding a counter keeps the pinned map's shape. */
+#define FWD_COUNTERS_MAX_ENTRIES 64
+FWD_ASSERT_SIZE(char[FWD_COUNTERS_MAX_ENTRIES >= FWD_CNT_MAX ? 1 : -1], 1);
 
 /* A reason is the negated counter id minus one, so that 0 stays "success". */
 #define FWD_REASON(counter_id) (-(int)(counter_id) - 1)

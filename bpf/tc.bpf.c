@@ -4,9 +4,11 @@
  *
  * Ingress (client -> host:port): parse eth/IPv4/TCP|UDP, look the destination
  * up in fwd_svc4 (exact address, then the 0.0.0.0 wildcard for local
- * destinations), create or refresh the flow's conntrack entry keyed on the
- * reply tuple, rewrite destination address and port, and hand the packet to
- * the stack, which routes it to the container. The client's source is kept.
+ * destinations), refresh the flow's conntrack entry keyed on the reply tuple
+ * or create it (unless a connected host socket owns the tuple: then it is the
+ * host's own traffic), rewrite destination address and port, and hand the
+ * packet to the stack, which routes it to the container. The client's source
+ * is kept.
  *
  * Egress (container -> client, after routing): a packet whose tuple is a
  * tracked reply gets its source rewritten back to the address and port the
@@ -24,6 +26,7 @@
 #include "lib/csum.h"
 #include "lib/nat4.h"
 #include "lib/ct4.h"
+#include "lib/sock4.h"
 #include "lib/svc4.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -46,6 +49,7 @@ static __always_inline int tc_ingress_nat4(struct __sk_buff *skb)
 	__be32 container_addr;
 	__be16 container_port;
 	__u32 mapping_id;
+	__u64 now;
 	int ret;
 
 	parse_linearize(skb);
@@ -60,10 +64,14 @@ static __always_inline int tc_ingress_nat4(struct __sk_buff *skb)
 	container_port = svc->container_port;
 	mapping_id = svc->mapping_id;
 
-	ret = ct4_track_forward(&pkt, svc, bpf_ktime_get_ns());
-	if (ret < 0)
-		return ret;
-	if (ret > 0) {
+	now = bpf_ktime_get_ns();
+	if (!ct4_refresh_forward(&pkt, svc, now)) {
+		/* A new flow, unless it is the reply traffic of a host connection. */
+		if (sock4_owned_by_host(skb, &pkt))
+			return FWD_REASON(FWD_CNT_PASS_HOST_SOCKET);
+		ret = ct4_create(&pkt, svc, now);
+		if (ret)
+			return ret;
 		counter_bump(FWD_CNT_CT_CREATED);
 		stats_new_flow(mapping_id);
 	}

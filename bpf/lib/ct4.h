@@ -18,13 +18,8 @@ static __always_inline __u64 ct4_lifetime_ns(__u8 proto)
 	return proto == FWD_PROTO_TCP ? FWD_CT_TCP_LIFETIME_NS : FWD_CT_UDP_LIFETIME_NS;
 }
 
-/*
- * ct4_track_forward - record that the forward packet @pkt goes to @svc.
- * Creates the entry (returns 1), refreshes an existing one (returns 0), or
- * returns FWD_REASON(FWD_CNT_CT_CREATE_FAILED). Does not touch the packet.
- */
-static __always_inline int ct4_track_forward(const struct fwd_pkt *pkt,
-					     const struct fwd_svc4_value *svc, __u64 now)
+static __always_inline struct fwd_ct4_key ct4_reply_key(const struct fwd_pkt *pkt,
+							 const struct fwd_svc4_value *svc)
 {
 	struct fwd_ct4_key key = {
 		.container_addr = svc->container_addr,
@@ -33,7 +28,36 @@ static __always_inline int ct4_track_forward(const struct fwd_pkt *pkt,
 		.client_port = pkt->sport,
 		.proto = pkt->proto,
 	};
+	return key;
+}
+
+/*
+ * ct4_refresh_forward - is the forward packet @pkt part of a flow already
+ * tracked for @svc? Refreshes the entry and returns 1 if so, else 0.
+ */
+static __always_inline int ct4_refresh_forward(const struct fwd_pkt *pkt,
+					       const struct fwd_svc4_value *svc, __u64 now)
+{
+	struct fwd_ct4_key key = ct4_reply_key(pkt, svc);
 	struct fwd_ct4_value *entry = bpf_map_lookup_elem(&FWD_MAP_CT4, &key);
+
+	if (!entry || entry->host_addr != pkt->daddr || entry->host_port != pkt->dport ||
+	    entry->mapping_id != svc->mapping_id)
+		return 0;
+	if (now - entry->last_seen_ns > FWD_CT_REFRESH_NS)
+		entry->last_seen_ns = now;
+	return 1;
+}
+
+/*
+ * ct4_create - track a new flow of @svc, replacing an entry the same client
+ * port may have left through another mapping. Returns 0 or
+ * FWD_REASON(FWD_CNT_CT_CREATE_FAILED). Does not touch the packet.
+ */
+static __always_inline int ct4_create(const struct fwd_pkt *pkt, const struct fwd_svc4_value *svc,
+				      __u64 now)
+{
+	struct fwd_ct4_key key = ct4_reply_key(pkt, svc);
 	struct fwd_ct4_value fresh = {
 		.host_addr = pkt->daddr,
 		.host_port = pkt->dport,
@@ -41,16 +65,9 @@ static __always_inline int ct4_track_forward(const struct fwd_pkt *pkt,
 		.last_seen_ns = now,
 	};
 
-	if (entry && entry->host_addr == pkt->daddr && entry->host_port == pkt->dport &&
-	    entry->mapping_id == svc->mapping_id) {
-		if (now - entry->last_seen_ns > FWD_CT_REFRESH_NS)
-			entry->last_seen_ns = now;
-		return 0;
-	}
-	/* New flow, or the client port now reaches the container through another mapping. */
 	if (bpf_map_update_elem(&FWD_MAP_CT4, &key, &fresh, BPF_ANY))
 		return FWD_REASON(FWD_CNT_CT_CREATE_FAILED);
-	return 1;
+	return 0;
 }
 
 /*

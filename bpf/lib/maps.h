@@ -41,7 +41,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, __u64);
-	__uint(max_entries, FWD_CNT_MAX);
+	__uint(max_entries, FWD_COUNTERS_MAX_ENTRIES);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } FWD_MAP_COUNTERS SEC(".maps");
 

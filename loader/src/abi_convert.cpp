@@ -16,7 +16,7 @@ constexpr std::array<const char*, FWD_CNT_MAX> kCounterNames = {
     "pass_not_ip",    "pass_not_l4",      "pass_no_match",       "pass_fragment",
     "pass_truncated", "pass_malformed",   "pass_not_local",      "drop_loopback",
     "err_rewrite",    "err_ct_create",    "nat_in",              "nat_out",
-    "ct_created",     "ip_options",
+    "ct_created",     "ip_options",       "pass_host_socket",
 };
 
 }  // namespace

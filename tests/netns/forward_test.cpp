@@ -301,5 +301,66 @@ TEST_F(EndToEnd, AddBeforeAttach) {
     ExpectTcpReachesContainer(kPublished80, "c1");
 }
 
+// A host connection whose source port is a published port gets its replies on that port;
+// they belong to the host socket, not to the container (iptables leaves them alone too,
+// through conntrack).
+TEST_F(EndToEnd, HostConnectionOnPublishedPortKeepsItsReplies) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    ASSERT_NO_FATAL_FAILURE(Add("0.0.0.0:45000/tcp", "172.30.0.2:8080"));
+    ASSERT_NO_FATAL_FAILURE(Add("0.0.0.0:45001/udp", "172.30.0.2:53"));
+    StartTcpServer(topo_.c1, 8080, "c1");
+    StartUdpServer(topo_.c1, 53, "c1");
+    StartTcpServer(topo_.client, 9000, "client");
+    StartUdpServer(topo_.client, 9001, "client");
+
+    const Endpoint client_tcp{MainTopology::kClientAddr, 9000};
+    TcpConnection conn = TcpConnection::connect(topo_.host, client_tcp, kConnectTimeout, 45000);
+    ASSERT_TRUE(conn.ok()) << "host connect from port 45000: " << conn.error_text();
+    EXPECT_EQ(conn.request("hi", kReplyTimeout), "client 10.77.1.1 hi");
+
+    const Endpoint client_udp{MainTopology::kClientAddr, 9001};
+    const auto reply = udp_request(topo_.host, client_udp, "ping", kReplyTimeout, 45001);
+    ASSERT_TRUE(reply.has_value()) << "no UDP reply on host port 45001";
+    EXPECT_EQ(reply->payload, "client 10.77.1.1 ping");
+
+    // The mappings still take new flows from outside.
+    ExpectTcpReachesContainer(Endpoint{MainTopology::kHostUplinkAddr, 45000}, "c1");
+}
+
+// publish -P, then find the port with `fwdctl port` and send traffic through it.
+TEST_F(EndToEnd, PublishAllThenPortFindsTheMapping) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    const CommandResult publish = fwdctl(
+        {"publish", "web", "--ip", MainTopology::kC1Addr, "-P", "--expose", "8080", "--expose", "53/udp"});
+    ASSERT_TRUE(publish.ok()) << publish.describe();
+    StartTcpServer(topo_.c1, 8080, "c1");
+    StartUdpServer(topo_.c1, 53, "c1");
+
+    const CommandResult tcp_port = fwdctl({"port", "web", "8080/tcp"});
+    ASSERT_TRUE(tcp_port.ok()) << tcp_port.describe();
+    const auto tcp_lines = split_lines(tcp_port.out);
+    ASSERT_EQ(tcp_lines.size(), 1U) << tcp_port.describe();
+    ASSERT_EQ(tcp_lines[0].rfind("0.0.0.0:", 0), 0U) << tcp_port.describe();
+    const auto tcp_host_port = static_cast<std::uint16_t>(std::stoi(tcp_lines[0].substr(8)));
+    ExpectTcpReachesContainer(Endpoint{MainTopology::kHostUplinkAddr, tcp_host_port}, "c1");
+
+    const CommandResult udp_port = fwdctl({"port", "web", "53/udp"});
+    ASSERT_TRUE(udp_port.ok()) << udp_port.describe();
+    const auto udp_host_port = static_cast<std::uint16_t>(std::stoi(udp_port.out.substr(8)));
+    const Endpoint published{MainTopology::kHostUplinkAddr, udp_host_port};
+    const auto reply = udp_request(topo_.client, published, "ping", kReplyTimeout);
+    ASSERT_TRUE(reply.has_value()) << "no UDP reply from " << published.str();
+    EXPECT_EQ(reply->from, published);
+
+    const CommandResult all = fwdctl({"port", "web"});
+    ASSERT_TRUE(all.ok()) << all.describe();
+    EXPECT_EQ(split_lines(all.out).size(), 2U) << all.describe();
+
+    const CommandResult unpublish = fwdctl({"unpublish", "web"});
+    ASSERT_TRUE(unpublish.ok()) << unpublish.describe();
+    const CommandResult gone = fwdctl({"port", "web"});
+    EXPECT_EQ(gone.exit_code, 1) << gone.describe();
+}
+
 }  // namespace
 }  // namespace fwd::test

@@ -742,10 +742,22 @@ void UdpTagServer::serve() {
     }
 }
 
+// Binds fd to 0.0.0.0:port (SO_REUSEADDR). Returns false with errno set on failure.
+static bool bind_local_port(const Fd& fd, std::uint16_t port) {
+    const int one = 1;
+    (void)::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    const sockaddr_in local = to_sockaddr(Endpoint{"0.0.0.0", port});
+    return ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&local), sizeof local) == 0;
+}
+
 TcpConnection TcpConnection::connect(const std::string& ns, const Endpoint& dst,
-                                     milliseconds timeout) {
+                                     milliseconds timeout, std::uint16_t local_port) {
     TcpConnection conn;
     Fd fd = socket_in_netns(ns, AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
+    if (local_port != 0 && !bind_local_port(fd, local_port)) {
+        conn.error_ = errno;
+        return conn;
+    }
     const sockaddr_in sa = to_sockaddr(dst);
     if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
         if (errno != EINPROGRESS) {
@@ -848,9 +860,15 @@ std::optional<std::string> TcpConnection::request(std::string_view line, millise
 }
 
 std::optional<UdpReply> udp_request(const std::string& ns, const Endpoint& dst,
-                                    std::string_view payload, milliseconds timeout) {
+                                    std::string_view payload, milliseconds timeout,
+                                    std::uint16_t local_port) {
     Fd fd = socket_in_netns(ns, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK);
     const sockaddr_in to = to_sockaddr(dst);
+    // Connected, as a client library would: the kernel then owns the 4-tuple.
+    if (local_port != 0 && (!bind_local_port(fd, local_port) ||
+                            ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0)) {
+        return std::nullopt;
+    }
     const auto deadline = Clock::now() + timeout;
     constexpr auto kResend = milliseconds{500};
     // At most timeout / kResend + 1 rounds.

@@ -280,8 +280,9 @@ class TcpConnection {
 public:
     // Connects with a bounded timeout. Check ok(); on failure error() is the errno
     // (ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ...).
+    // local_port != 0 binds the client to that source port first.
     static TcpConnection connect(const std::string& ns, const Endpoint& dst,
-                                 std::chrono::milliseconds timeout);
+                                 std::chrono::milliseconds timeout, std::uint16_t local_port = 0);
 
     [[nodiscard]] bool ok() const { return fd_.valid(); }
     [[nodiscard]] int error() const { return error_; }
@@ -306,7 +307,9 @@ struct UdpReply {
 
 // Sends `payload` from an unbound UDP socket in `ns` to dst and waits for one reply, resending
 // every 500 ms, for at most `timeout` in all. nullopt if nothing came back.
+// local_port != 0: a connected socket bound to that source port.
 std::optional<UdpReply> udp_request(const std::string& ns, const Endpoint& dst,
-                                    std::string_view payload, std::chrono::milliseconds timeout);
+                                    std::string_view payload, std::chrono::milliseconds timeout,
+                                    std::uint16_t local_port = 0);
 
 }  // namespace fwd::test

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Host connections that happen to use a mapped port. A host process whose
+ * connection got the mapped port as its ephemeral source port receives its
+ * replies on that port; those packets belong to the host, not the container.
+ * (iptables DNAT never sees them: they match an existing conntrack entry.)
+ */
+#ifndef FWD_LIB_SOCK4_H
+#define FWD_LIB_SOCK4_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "../fwd_abi.h"
+#include "parse.h"
+
+/*
+ * sock4_owned_by_host - does a connected socket of the host own @pkt's tuple?
+ * TCP: an established, closing or time-wait socket (a listener does not count:
+ * the mapping takes new connections). UDP: a connected socket (an unconnected
+ * one bound to the port does not count). Does not touch the packet.
+ */
+static __always_inline int sock4_owned_by_host(struct __sk_buff *skb, const struct fwd_pkt *pkt)
+{
+	struct bpf_sock_tuple tuple = {};
+	struct bpf_sock *sk;
+	int owned;
+
+	tuple.ipv4.saddr = pkt->saddr;
+	tuple.ipv4.daddr = pkt->daddr;
+	tuple.ipv4.sport = pkt->sport;
+	tuple.ipv4.dport = pkt->dport;
+	if (pkt->proto == FWD_PROTO_TCP) {
+		sk = bpf_skc_lookup_tcp(skb, &tuple, sizeof(tuple.ipv4), BPF_F_CURRENT_NETNS, 0);
+		if (!sk)
+			return 0;
+		owned = sk->state != BPF_TCP_LISTEN;
+	} else {
+		sk = bpf_sk_lookup_udp(skb, &tuple, sizeof(tuple.ipv4), BPF_F_CURRENT_NETNS, 0);
+		if (!sk)
+			return 0;
+		owned = sk->dst_port != 0;
+	}
+	bpf_sk_release(sk);
+	return owned;
+}
+
+#endif /* FWD_LIB_SOCK4_H */
