@@ -110,6 +110,8 @@ static __always_inline int tc_egress_revnat4(struct __sk_buff *skb)
 	if (ret)
 		return ret;
 	counter_bump(FWD_CNT_NAT_OUT);
+	if (pkt.has_ip_options)
+		counter_bump(FWD_CNT_IP_OPTIONS);
 	stats_account(mapping_id, len, 1);
 	return 0;
 }

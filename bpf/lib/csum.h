@@ -37,10 +37,22 @@ static __always_inline int csum4_replace_addr(struct __sk_buff *skb, const struc
 	return 0;
 }
 
-/* A TCP/UDP port changed: fix the L4 sum. */
+/*
+ * A TCP/UDP port changed: fix the L4 sum. Without a UDP checksum nothing in
+ * the packet compensates the change, so a CHECKSUM_COMPLETE skb's csum is
+ * moved by the difference instead (bpf_csum_update is a no-op otherwise).
+ */
 static __always_inline int csum4_replace_port(struct __sk_buff *skb, const struct fwd_pkt *pkt,
 					      __be16 from, __be16 to)
 {
+	if (pkt->proto == FWD_PROTO_UDP && pkt->udp_csum_zero) {
+		__be32 old_word = from;
+		__be32 new_word = to;
+
+		bpf_csum_update(skb, bpf_csum_diff(&old_word, sizeof(old_word), &new_word,
+						   sizeof(new_word), 0));
+		return 0;
+	}
 	if (bpf_l4_csum_replace(skb, pkt->l4_csum_off, from, to, csum_l4_flags(pkt) | sizeof(to)))
 		return FWD_REASON(FWD_CNT_ERR_REWRITE);
 	return 0;

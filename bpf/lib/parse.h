@@ -27,7 +27,7 @@ struct fwd_pkt {
 	__u8 proto;      /* FWD_PROTO_TCP or FWD_PROTO_UDP */
 	__u8 has_ip_options;
 	__u8 tcp_syn;    /* TCP SYN without ACK: a new connection */
-	__u8 pad;
+	__u8 udp_csum_zero; /* UDP datagram sent without a checksum */
 	__be32 saddr;
 	__be32 daddr;
 	__be16 sport;
@@ -92,6 +92,7 @@ static __always_inline int parse_ipv4_l4(struct __sk_buff *skb, struct fwd_pkt *
 	pkt->saddr = ip->saddr;
 	pkt->daddr = ip->daddr;
 	pkt->tcp_syn = 0;
+	pkt->udp_csum_zero = 0;
 
 	if (ip->protocol == IPPROTO_TCP) {
 		struct tcphdr *tcp = (void *)ip + ihl_bytes;
@@ -113,6 +114,7 @@ static __always_inline int parse_ipv4_l4(struct __sk_buff *skb, struct fwd_pkt *
 			return FWD_REASON(FWD_CNT_PASS_MALFORMED);
 		pkt->sport = udp->source;
 		pkt->dport = udp->dest;
+		pkt->udp_csum_zero = udp->check == 0;
 		pkt->l4_csum_off = pkt->l4_off + offsetof(struct udphdr, check);
 	}
 	return 0;

@@ -15,6 +15,10 @@
 #include "maps.h"
 #include "parse.h"
 
+#ifndef PACKET_BROADCAST
+#define PACKET_BROADCAST 1
+#define PACKET_MULTICAST 2
+#endif
 #ifndef AF_INET
 #define AF_INET 2
 #endif
@@ -28,7 +32,8 @@ static __always_inline int ipv4_is_loopback(__be32 addr)
 /*
  * fib4_is_local_dst - does the kernel deliver @pkt's destination locally?
  * A FIB lookup that answers "not forwarded" means a local, broadcast or
- * multicast route; multicast and limited broadcast are excluded here.
+ * multicast route. Multicast, limited broadcast and frames sent to a link
+ * broadcast/multicast address (a subnet-directed broadcast) are excluded.
  * Needs forwarding enabled on the ingress device (fwd's DNAT needs it anyway).
  */
 static __always_inline int fib4_is_local_dst(struct __sk_buff *skb, const struct fwd_pkt *pkt)
@@ -45,6 +50,8 @@ static __always_inline int fib4_is_local_dst(struct __sk_buff *skb, const struct
 	__u32 dst = bpf_ntohl(pkt->daddr);
 
 	if ((dst >> 28) == 0xe || dst == 0xffffffff)
+		return 0;
+	if (skb->pkt_type == PACKET_BROADCAST || skb->pkt_type == PACKET_MULTICAST)
 		return 0;
 	return bpf_fib_lookup(skb, &params, sizeof(params), 0) == BPF_FIB_LKUP_RET_NOT_FWDED;
 }

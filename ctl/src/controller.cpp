@@ -3,10 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
 #include <map>
 #include <set>
 #include <tuple>
 
+#include "fwd/ctl/docker_spec.h"
+#include "fwd/ctl/docker_output.h"
 #include "fwd/ctl/output.h"
 
 namespace fwd::ctl {
@@ -48,25 +52,6 @@ Result<std::vector<std::uint32_t>> allocate_ids(const std::vector<Mapping>& mapp
     return ids;
 }
 
-// Would a mapping on (addr, port, proto) collide with an existing one? The wildcard
-// and a concrete address may coexist (the exact address wins), so only equal keys clash.
-bool port_taken(const std::vector<Mapping>& mappings, Ipv4Addr addr, std::uint16_t port,
-                Proto proto) {
-    return std::any_of(mappings.begin(), mappings.end(), [&](const Mapping& m) {
-        return m.host_port == port && m.proto == proto && m.host_addr == addr;
-    });
-}
-
-Result<std::uint16_t> allocate_port(const std::vector<Mapping>& mappings, Ipv4Addr addr,
-                                    Proto proto, PortRange pool) {
-    for (std::uint32_t port = pool.first; port <= pool.last; ++port)
-        if (!port_taken(mappings, addr, static_cast<std::uint16_t>(port), proto))
-            return static_cast<std::uint16_t>(port);
-    return make_error(ErrorCode::Full,
-                      fmt::format("no free host port in the pool {}-{} for {}/{}", pool.first,
-                                  pool.last, addr.to_string(), to_string(proto)));
-}
-
 std::vector<Mapping> sorted(std::vector<Mapping> mappings) {
     std::sort(mappings.begin(), mappings.end(), list_order);
     return mappings;
@@ -85,20 +70,6 @@ std::vector<Mapping> expand_host_spec(const HostSpec& host) {
 }
 
 }  // namespace
-
-Result<void> validate_name(const std::string& name) {
-    const auto valid_char = [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '_' || c == '.' || c == '-';
-    };
-    const bool ok = !name.empty() && name.size() <= 128 && valid_char(name[0]) && name[0] != '_' &&
-                    name[0] != '.' && name[0] != '-' &&
-                    std::all_of(name.begin(), name.end(), valid_char);
-    if (!ok)
-        return make_error(ErrorCode::InvalidInput,
-                          "invalid name \"" + name + "\": use [a-zA-Z0-9][a-zA-Z0-9_.-]*");
-    return {};
-}
 
 loader::MappingChange diff_mappings(const std::vector<Mapping>& current,
                                     const std::vector<Mapping>& desired) {
@@ -144,24 +115,48 @@ Result<void> Controller::commit(const State& desired, std::vector<std::string>& 
 Result<CommandOutput> Controller::attach(const std::vector<std::string>& interfaces) {
     auto state = store_.load();
     if (!state) return state.error();
-    if (auto ok = datapath_.load(); !ok) return ok.error();
+    return attach_recorded(*state, interfaces, /*skip_missing=*/false);
+}
 
-    State desired = *state;
+Result<CommandOutput> Controller::restore() {
+    auto state = store_.load();
+    if (!state) return state.error();
+    std::vector<std::string> interfaces;
+    for (const auto& record : state->interfaces) interfaces.push_back(record.name);
+    auto output = attach_recorded(*state, interfaces, /*skip_missing=*/true);
+    if (output && interfaces.empty())
+        output->warnings.emplace_back("no interfaces recorded; maps refilled, nothing attached");
+    if (output)
+        output->text += fmt::format("restored {} mapping(s)\n", state->mappings.size());
+    return output;
+}
+
+Result<CommandOutput> Controller::attach_recorded(const State& state,
+                                                  const std::vector<std::string>& interfaces,
+                                                  bool skip_missing) {
+    if (auto ok = datapath_.load(); !ok) return ok.error();
+    State desired = state;
     std::vector<std::string> newly_attached;
     CommandOutput output;
+    const auto record_of = [&](const std::string& ifname) {
+        return std::find_if(desired.interfaces.begin(), desired.interfaces.end(),
+                            [&](const auto& r) { return r.name == ifname; });
+    };
     for (const auto& ifname : interfaces) {
         auto attachment = datapath_.attach(ifname);
+        if (!attachment && skip_missing && attachment.error().code == ErrorCode::NotFound) {
+            output.warnings.push_back("skipping " + attachment.error().message);
+            continue;
+        }
         if (!attachment) {
             for (const auto& done : newly_attached) {
-                auto record = std::find_if(desired.interfaces.begin(), desired.interfaces.end(),
-                                           [&](const auto& r) { return r.name == done; });
+                auto record = record_of(done);
                 (void)datapath_.detach(done, record != desired.interfaces.end() &&
                                                  record->created_clsact);
             }
             return attachment.error();
         }
-        auto record = std::find_if(desired.interfaces.begin(), desired.interfaces.end(),
-                                   [&](const auto& r) { return r.name == ifname; });
+        auto record = record_of(ifname);
         if (record == desired.interfaces.end()) {
             desired.interfaces.push_back({ifname, attachment->created_clsact});
             newly_attached.push_back(ifname);
@@ -223,7 +218,8 @@ Result<CommandOutput> Controller::add(const HostSpec& host, const ContainerSpec&
         mapping.name = name;
         mapping.id = (*ids)[i];
         if (host.wants_allocation()) {
-            auto port = allocate_port(desired.mappings, host.addr, host.proto, options_.pool);
+            PortAllocator allocator(options_.pool, probe_);
+            auto port = allocator.allocate(desired, host.addr, host.proto, PortRange{0, 0});
             if (!port) return port.error();
             mapping.host_port = *port;
         } else {
@@ -309,6 +305,166 @@ Result<CommandOutput> Controller::stats(bool json) {
     if (!maps) return maps.error();
     report.maps = *maps;
     return CommandOutput{format_stats(report, json), {}};
+}
+
+}  // namespace fwd::ctl
+
+namespace fwd::ctl {
+namespace {
+
+Error port_taken_error(const Mapping& wanted, const Mapping& owner) {
+    return make_error(ErrorCode::Exists, fmt::format("port {} is already allocated to {}",
+                                                     host_key_string(wanted), owner_of(owner)));
+}
+
+// The ports a container exposes: its -p ports and --expose ports, sorted and unique.
+std::vector<ContainerPort> exposed_ports(const PublishOptions& options) {
+    std::vector<ContainerPort> ports = options.expose;
+    for (const auto& request : options.publish) ports.push_back(request.container);
+    std::sort(ports.begin(), ports.end());
+    ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
+    return ports;
+}
+
+// -P: every exposed port that no -p binds gets a pool port on 0.0.0.0.
+std::vector<PublishRequest> requests_with_publish_all(const PublishOptions& options,
+                                                      const std::vector<ContainerPort>& exposed) {
+    std::vector<PublishRequest> requests = options.publish;
+    if (!options.publish_all) return requests;
+    for (const auto& port : exposed) {
+        const bool bound = std::any_of(options.publish.begin(), options.publish.end(),
+                                       [&](const PublishRequest& r) { return r.container == port; });
+        if (!bound) requests.push_back({port, Ipv4Addr{}, PortRange{0, 0}});
+    }
+    return requests;
+}
+
+Result<void> check_container_ip(Ipv4Addr ip) {
+    const std::uint32_t value = ip.value();
+    if (ip.is_any() || value == 0xffffffffU || (value >> 28) == 0xeU || ip.is_loopback())
+        return make_error(ErrorCode::InvalidInput,
+                          "invalid container address " + ip.to_string() + ": must be unicast");
+    return {};
+}
+
+std::vector<Mapping> mappings_named(const State& state, const std::string& name) {
+    std::vector<Mapping> result;
+    std::copy_if(state.mappings.begin(), state.mappings.end(), std::back_inserter(result),
+                 [&](const Mapping& m) { return m.name == name; });
+    return result;
+}
+
+std::string joined_lines(const std::vector<std::string>& lines) {
+    std::string text;
+    for (const auto& line : lines) text += line + "\n";
+    return text;
+}
+
+}  // namespace
+
+Result<Mapping> Controller::bind_request(State& desired, const PublishRequest& request,
+                                         const PublishOptions& options, PortAllocator& allocator) {
+    Mapping mapping;
+    mapping.host_addr = request.host_addr;
+    mapping.proto = request.container.proto;
+    mapping.container_addr = options.ip;
+    mapping.container_port = request.container.port;
+    mapping.name = options.name;
+    const bool fixed = request.host_ports.first != 0 && request.host_ports.first == request.host_ports.last;
+    if (fixed) {
+        mapping.host_port = request.host_ports.first;
+        if (const Mapping* owner = port_owner(desired, mapping.host_addr, mapping.host_port,
+                                              mapping.proto, Overlap::WildcardOverlaps))
+            return port_taken_error(mapping, *owner);
+        if (probe_.in_use(mapping.host_addr, mapping.host_port, mapping.proto))
+            return make_error(ErrorCode::Exists, fmt::format("port {} is in use by a socket of the host",
+                                                             host_key_string(mapping)));
+    } else {
+        auto port = allocator.allocate(desired, mapping.host_addr, mapping.proto, request.host_ports);
+        if (!port) return port.error();
+        mapping.host_port = *port;
+    }
+    auto ids = allocate_ids(desired.mappings, 1);
+    if (!ids) return ids.error();
+    mapping.id = ids->front();
+    return mapping;
+}
+
+Result<CommandOutput> Controller::publish(const PublishOptions& options) {
+    if (auto ok = validate_name(options.name); !ok) return ok.error();
+    if (auto ok = check_container_ip(options.ip); !ok) return ok.error();
+    auto state = store_.load();
+    if (!state) return state.error();
+    if (state->name_in_use(options.name))
+        return make_error(ErrorCode::Exists,
+                          "container name \"" + options.name + "\" is already in use");
+
+    State desired = *state;
+    const auto exposed = exposed_ports(options);
+    PortAllocator allocator(options_.pool, probe_);
+    std::vector<Mapping> added;
+    for (const auto& request : requests_with_publish_all(options, exposed)) {
+        auto mapping = bind_request(desired, request, options, allocator);
+        if (!mapping) return mapping.error();
+        desired.mappings.push_back(*mapping);
+        added.push_back(*mapping);
+    }
+    desired.containers.push_back({options.name, options.ip, exposed, options.env});
+
+    CommandOutput output;
+    output.text = options.json ? format_mappings_json(added) : format_mapping_lines(added);
+    if (options.dry_run) return output;
+    if (auto ok = commit(desired, output.warnings); !ok) return ok.error();
+    return output;
+}
+
+Result<CommandOutput> Controller::unpublish(const std::string& name) {
+    auto state = store_.load();
+    if (!state) return state.error();
+    if (!state->name_in_use(name)) return make_error(ErrorCode::NotFound, "no such container: " + name);
+    State desired = *state;
+    const auto removed = mappings_named(desired, name);
+    std::erase_if(desired.mappings, [&](const Mapping& m) { return m.name == name; });
+    std::erase_if(desired.containers, [&](const ContainerRecord& c) { return c.name == name; });
+    CommandOutput output;
+    if (auto ok = commit(desired, output.warnings); !ok) return ok.error();
+    for (const auto& mapping : sorted(removed)) output.text += "removed " + to_string(mapping) + "\n";
+    return output;
+}
+
+Result<CommandOutput> Controller::port(const std::string& name, const std::string& port_arg) {
+    std::optional<ContainerPort> query;
+    if (!port_arg.empty()) {
+        auto parsed = parse_port_query(port_arg);
+        if (!parsed) return parsed.error();
+        query = *parsed;
+    }
+    auto state = store_.load();
+    if (!state) return state.error();
+    if (!state->name_in_use(name)) return make_error(ErrorCode::NotFound, "No such container: " + name);
+    const auto mappings = mappings_named(*state, name);
+    if (!query) return CommandOutput{joined_lines(port_lines(mappings)), {}};
+    const auto lines = port_lines_for(mappings, *query);
+    if (lines.empty())
+        return make_error(ErrorCode::NotFound,
+                          "No public port '" + port_arg + "' published for " + name);
+    return CommandOutput{joined_lines(lines), {}};
+}
+
+Result<CommandOutput> Controller::link_env(const std::string& client,
+                                           const std::vector<LinkSpec>& links) {
+    if (auto ok = validate_name(client); !ok) return ok.error();
+    auto state = store_.load();
+    if (!state) return state.error();
+    CommandOutput output;
+    for (const auto& link : links) {
+        const ContainerRecord* server = state->find_container(link.server);
+        if (server == nullptr)
+            return make_error(ErrorCode::NotFound, "no such container: " + link.server);
+        const LinkServer info{server->ip, server->exposed, server->env};
+        output.text += joined_lines(fwd::ctl::link_env(client, link.alias, info));
+    }
+    return output;
 }
 
 }  // namespace fwd::ctl

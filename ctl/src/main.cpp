@@ -16,6 +16,7 @@
 #include "fwd/ctl/spec.h"
 #include "fwd/ctl/state.h"
 #include "fwd/loader/datapath.h"
+#include "fwd/loader/host_sockets.h"
 #include "fwd/log.h"
 
 namespace po = boost::program_options;
@@ -38,6 +39,13 @@ commands:
   list                            one line per mapping
   status                          attached interfaces, programs, map fill
   stats                           per-mapping packets and bytes, counters
+  restore                         after a reboot: re-attach and refill the maps from the state
+  publish NAME --ip ADDR [-p SPEC]... [-P] [--expose PORT[-END][/PROTO]]... [--env K=V]...
+          [--dry-run]             Docker run semantics; SPEC = [[HOSTIP:][HOSTPORT[-END]]:]CTRPORT[-END][/PROTO]
+  unpublish NAME                  remove the container and all its mappings
+  port NAME [PORT[/PROTO]]        what `docker port` prints
+  link-env CLIENT --link SERVER[:ALIAS]...
+                                  the environment Docker's --link gives CLIENT
 
 options:
 )";
@@ -57,6 +65,11 @@ const std::map<std::string, CommandSpec>& commands() {
         {"list", {0, 0, {}}},
         {"status", {0, 0, {}}},
         {"stats", {0, 0, {}}},
+        {"restore", {0, 0, {}}},
+        {"publish", {1, 1, {"ip", "ip6", "publish", "publish-all", "expose", "env", "dry-run"}}},
+        {"unpublish", {1, 1, {}}},
+        {"port", {1, 2, {}}},
+        {"link-env", {1, 1, {"link"}}},
     };
     return table;
 }
@@ -82,7 +95,15 @@ po::options_description option_table() {
         ("json", "JSON output")
         ("mode", po::value<std::string>(), "attach: tc (xdp is not available yet)")
         ("name", po::value<std::string>(), "add: owner name of the mapping")
-        ("all", "detach: every attached interface");
+        ("all", "detach: every attached interface")
+        ("ip", po::value<std::string>(), "publish: the container's IPv4 address")
+        ("ip6", po::value<std::string>(), "publish: the container's IPv6 address (not yet)")
+        ("publish,p", po::value<std::vector<std::string>>()->composing(), "publish: -p SPEC")
+        ("publish-all,P", "publish: every exposed port on a pool port")
+        ("expose", po::value<std::vector<std::string>>()->composing(), "publish: expose PORT[-END][/PROTO]")
+        ("env", po::value<std::vector<std::string>>()->composing(), "publish: K=V for link-env")
+        ("dry-run", "publish: print what would be done, change nothing")
+        ("link", po::value<std::vector<std::string>>()->composing(), "link-env: SERVER[:ALIAS]");
     return options;
 }
 
@@ -93,17 +114,46 @@ void check_command(const std::string& command, const std::vector<std::string>& a
     const CommandSpec& spec = it->second;
     if (args.size() < spec.min_args || args.size() > spec.max_args)
         throw UsageError{"wrong number of arguments for " + command + " (see fwdctl --help)"};
-    for (const char* option : {"mode", "name", "all"})
+    for (const char* option : {"mode", "name", "all", "ip", "ip6", "publish", "publish-all",
+                               "expose", "env", "dry-run", "link"})
         if (vm.count(option) != 0 && spec.options.count(option) == 0)
             throw UsageError{fmt::format("option --{} does not apply to {}", option, command)};
     if (command == "detach" && (args.empty() == (vm.count("all") == 0)))
         throw UsageError{"detach takes interface names or --all"};
+    if (command == "publish" && vm.count("ip") == 0) throw UsageError{"publish needs --ip ADDR"};
+    if (command == "link-env" && vm.count("link") == 0)
+        throw UsageError{"link-env needs at least one --link SERVER[:ALIAS]"};
 }
 
 template <typename T>
 T value_or_usage(fwd::Result<T> result) {
     if (!result) throw UsageError{result.error().message};
     return std::move(result).value();
+}
+
+std::vector<std::string> strings(const po::variables_map& vm, const char* option) {
+    return vm.count(option) ? vm[option].as<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+fwd::ctl::PublishOptions publish_options(const std::string& name, const po::variables_map& vm) {
+    if (vm.count("ip6")) throw UsageError{"--ip6: IPv6 publishing is not supported yet"};
+    fwd::ctl::PublishOptions options;
+    options.name = name;
+    options.ip = value_or_usage(fwd::ctl::parse_ipv4(vm["ip"].as<std::string>()));
+    for (const auto& spec : strings(vm, "publish")) {
+        auto requests = value_or_usage(fwd::ctl::parse_publish_spec(spec));
+        options.publish.insert(options.publish.end(), requests.begin(), requests.end());
+    }
+    for (const auto& spec : strings(vm, "expose")) {
+        auto ports = value_or_usage(fwd::ctl::parse_expose_spec(spec));
+        options.expose.insert(options.expose.end(), ports.begin(), ports.end());
+    }
+    for (const auto& text : strings(vm, "env"))
+        options.env.push_back(value_or_usage(fwd::ctl::parse_env(text)));
+    options.publish_all = vm.count("publish-all") != 0;
+    options.dry_run = vm.count("dry-run") != 0;
+    options.json = vm.count("json") != 0;
+    return options;
 }
 
 fwd::Result<fwd::ctl::CommandOutput> run(const std::string& command,
@@ -121,6 +171,16 @@ fwd::Result<fwd::ctl::CommandOutput> run(const std::string& command,
     }
     if (command == "del") return controller.del(value_or_usage(fwd::ctl::parse_host_spec(args[0])));
     if (command == "list") return controller.list(json);
+    if (command == "restore") return controller.restore();
+    if (command == "publish") return controller.publish(publish_options(args[0], vm));
+    if (command == "unpublish") return controller.unpublish(args[0]);
+    if (command == "port") return controller.port(args[0], args.size() > 1 ? args[1] : "");
+    if (command == "link-env") {
+        std::vector<fwd::ctl::LinkSpec> links;
+        for (const auto& text : strings(vm, "link"))
+            links.push_back(value_or_usage(fwd::ctl::parse_link(text)));
+        return controller.link_env(args[0], links);
+    }
     if (command == "status") return controller.status(json);
     return controller.stats(json);
 }
@@ -167,7 +227,8 @@ int execute(const Invocation& inv, const po::variables_map& vm) {
     auto store = fwd::ctl::StateStore::open(inv.state_dir);
     if (!store) return fail(store.error());
     auto datapath = fwd::loader::make_kernel_datapath(inv.pin_dir);
-    fwd::ctl::Controller controller(*datapath, *store, {inv.pin_dir, inv.pool});
+    fwd::loader::ProcNetProbe probe;
+    fwd::ctl::Controller controller(*datapath, *store, probe, {inv.pin_dir, inv.pool});
     auto output = run(inv.command, inv.args, vm, controller);
     if (!output) return fail(output.error());
     for (const auto& warning : output->warnings) fwd::log::warn(warning);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -114,6 +115,85 @@ Result<void> check_unique(const std::vector<Mapping>& mappings) {
     return {};
 }
 
+json container_to_json(const ContainerRecord& container) {
+    json exposed = json::array();
+    for (const auto& port : container.exposed) exposed.push_back(to_string(port));
+    json env = json::array();
+    for (const auto& var : container.env) env.push_back(var.key + "=" + var.value);
+    return json{{"name", container.name},
+                {"ip", container.ip.to_string()},
+                {"exposed", exposed},
+                {"env", env}};
+}
+
+Result<ContainerRecord> container_from_json(const json& object) {
+    if (!object.is_object()) return corrupt("container is not an object");
+    ContainerRecord container;
+    auto name = string_field(object, "name");
+    if (!name) return name.error();
+    if (!validate_name(*name)) return corrupt("bad container name");
+    container.name = *name;
+    auto ip = string_field(object, "ip");
+    if (!ip) return ip.error();
+    auto addr = parse_ipv4(*ip);
+    if (!addr) return corrupt("container ip: " + addr.error().message);
+    container.ip = *addr;
+    if (!object.contains("exposed") || !object["exposed"].is_array())
+        return corrupt("container exposed missing");
+    for (const auto& item : object["exposed"]) {
+        if (!item.is_string()) return corrupt("exposed port is not a string");
+        auto port = parse_port_query(item.get<std::string>());
+        if (!port) return corrupt("exposed port: " + port.error().message);
+        container.exposed.push_back(*port);
+    }
+    if (!object.contains("env") || !object["env"].is_array()) return corrupt("container env missing");
+    for (const auto& item : object["env"]) {
+        if (!item.is_string()) return corrupt("env entry is not a string");
+        auto var = parse_env(item.get<std::string>());
+        if (!var) return corrupt("env entry: " + var.error().message);
+        container.env.push_back(*var);
+    }
+    return container;
+}
+
+Result<AllocationCursor> cursor_from_json(const json& object) {
+    if (!object.is_object()) return corrupt("cursor is not an object");
+    auto addr = address_field(object, "host_ip");
+    if (!addr) return addr.error();
+    auto proto_text = string_field(object, "proto");
+    if (!proto_text) return proto_text.error();
+    auto proto = parse_proto(*proto_text);
+    if (!proto) return corrupt("cursor proto: " + proto.error().message);
+    auto last = port_field(object, "last");
+    if (!last) return last.error();
+    return AllocationCursor{*addr, *proto, *last};
+}
+
+Result<void> read_containers(const json& root, State& state) {
+    if (!root.contains("containers")) return {};  // written before containers existed
+    if (!root["containers"].is_array()) return corrupt("containers is not an array");
+    std::set<std::string> names;
+    for (const auto& item : root["containers"]) {
+        auto container = container_from_json(item);
+        if (!container) return container.error();
+        if (!names.insert(container->name).second)
+            return corrupt("duplicate container " + container->name);
+        state.containers.push_back(*container);
+    }
+    return {};
+}
+
+Result<void> read_cursors(const json& root, State& state) {
+    if (!root.contains("cursors")) return {};
+    if (!root["cursors"].is_array()) return corrupt("cursors is not an array");
+    for (const auto& item : root["cursors"]) {
+        auto cursor = cursor_from_json(item);
+        if (!cursor) return cursor.error();
+        state.cursors.push_back(*cursor);
+    }
+    return {};
+}
+
 Result<State> state_from_json(const json& root) {
     if (!root.is_object()) return corrupt("top level is not an object");
     if (!root.contains("version") || root["version"] != kStateVersion)
@@ -137,10 +217,24 @@ Result<State> state_from_json(const json& root) {
             return corrupt("interface field created_clsact missing");
         state.interfaces.push_back({*name, item["created_clsact"].get<bool>()});
     }
+    if (auto ok = read_containers(root, state); !ok) return ok.error();
+    if (auto ok = read_cursors(root, state); !ok) return ok.error();
     return state;
 }
 
 }  // namespace
+
+const ContainerRecord* State::find_container(std::string_view name) const {
+    auto it = std::find_if(containers.begin(), containers.end(),
+                           [&](const ContainerRecord& c) { return c.name == name; });
+    return it == containers.end() ? nullptr : &*it;
+}
+
+bool State::name_in_use(std::string_view name) const {
+    return find_container(name) != nullptr ||
+           std::any_of(mappings.begin(), mappings.end(),
+                       [&](const Mapping& m) { return m.name == name; });
+}
 
 Result<State> parse_state(std::string_view text) {
     json root = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
@@ -154,7 +248,15 @@ std::string serialize_state(const State& state) {
     json interfaces = json::array();
     for (const auto& record : state.interfaces)
         interfaces.push_back({{"name", record.name}, {"created_clsact", record.created_clsact}});
-    json root{{"version", kStateVersion}, {"mappings", mappings}, {"interfaces", interfaces}};
+    json containers = json::array();
+    for (const auto& container : state.containers) containers.push_back(container_to_json(container));
+    json cursors = json::array();
+    for (const auto& cursor : state.cursors)
+        cursors.push_back({{"host_ip", cursor.addr.to_string()},
+                           {"proto", to_string(cursor.proto)},
+                           {"last", cursor.last}});
+    json root{{"version", kStateVersion}, {"mappings", mappings},     {"interfaces", interfaces},
+              {"containers", containers},  {"cursors", cursors}};
     return root.dump(2) + "\n";
 }
 

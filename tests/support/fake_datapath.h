@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fwd/loader/datapath.h"
+#include "fwd/loader/host_sockets.h"
 
 namespace fwd::test {
 
@@ -74,6 +75,19 @@ public:
             {"fwd_svc4", static_cast<std::uint32_t>(mappings.size()), 65536}};
     }
     std::vector<std::uint32_t> program_ids() override { return {10, 11}; }
+};
+
+// Host sockets for the allocator, without /proc: a set of (addr, port, proto).
+class FakeProbe final : public loader::HostPortProbe {
+public:
+    std::vector<loader::BoundSocket> sockets;
+
+    bool in_use(Ipv4Addr addr, std::uint16_t port, Proto proto) override {
+        return std::any_of(sockets.begin(), sockets.end(), [&](const loader::BoundSocket& s) {
+            return s.port == port && s.proto == proto &&
+                   (s.any_addr || addr.is_any() || s.addr == addr);
+        });
+    }
 };
 
 }  // namespace fwd::test

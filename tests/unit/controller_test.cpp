@@ -7,39 +7,10 @@
 #include <fstream>
 
 #include "fwd/ctl/spec.h"
-#include "support/fake_datapath.h"
+#include "support/controller_fixture.h"
 
 namespace fwd::ctl {
 namespace {
-
-namespace fs = std::filesystem;
-
-class ControllerTest : public ::testing::Test {
-protected:
-    void SetUp() override {
-        char pattern[] = "/tmp/fwd-unit-XXXXXX";
-        ASSERT_NE(mkdtemp(pattern), nullptr);
-        dir_ = pattern;
-        auto store = StateStore::open(dir_);
-        ASSERT_TRUE(store) << store.error().message;
-        store_.emplace(std::move(*store));
-        controller_.emplace(datapath_, *store_, ControllerOptions{"/pins", {49000, 49002}});
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-
-    static HostSpec host(const char* text) { return parse_host_spec(text).value(); }
-    static ContainerSpec container(const char* text) { return parse_container_spec(text).value(); }
-
-    Result<CommandOutput> add(const char* h, const char* c, const std::string& name = "") {
-        return controller_->add(host(h), container(c), name, false);
-    }
-    std::string list() { return controller_->list(false).value().text; }
-
-    std::string dir_;
-    test::FakeDatapath datapath_;
-    std::optional<StateStore> store_;
-    std::optional<Controller> controller_;
-};
 
 TEST_F(ControllerTest, AddPrintsOneLinePerMapping) {
     auto out = add("0.0.0.0:80/tcp", "172.17.0.2:8080");

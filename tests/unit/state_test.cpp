@@ -18,7 +18,12 @@ State sample_state() {
     mapping.container_port = 8080;
     mapping.id = 7;
     mapping.name = "web";
-    return State{{mapping}, {{"eth0", true}}};
+    ContainerRecord container{"web",
+                              Ipv4Addr::from_octets(172, 17, 0, 2),
+                              {ContainerPort{80, Proto::Tcp}, ContainerPort{53, Proto::Udp}},
+                              {EnvVar{"MODE", "prod"}, EnvVar{"EMPTY", ""}}};
+    AllocationCursor cursor{Ipv4Addr{}, Proto::Tcp, 49003};
+    return State{{mapping}, {{"eth0", true}}, {container}, {cursor}};
 }
 
 TEST(StateFile, RoundTrips) {
@@ -54,6 +59,18 @@ TEST(StateFile, RejectsDefectsWithClearMessage) {
          "duplicate mapping"},
         {R"({"version":1,"mappings":[],"interfaces":[{"name":"averyveryverylongname"}]})",
          "interface name"},
+        {R"({"version":1,"mappings":[],"interfaces":[],"containers":[{"name":"-x","ip":"1.2.3.4",
+            "exposed":[],"env":[]}]})",
+         "container name"},
+        {R"({"version":1,"mappings":[],"interfaces":[],"containers":[{"name":"x","ip":"1.2.3.4",
+            "exposed":["80/sctp"],"env":[]}]})",
+         "exposed port"},
+        {R"({"version":1,"mappings":[],"interfaces":[],"containers":[{"name":"x","ip":"1.2.3.4",
+            "exposed":[],"env":["=v"]}]})",
+         "env entry"},
+        {R"({"version":1,"mappings":[],"interfaces":[],"cursors":[{"host_ip":"0.0.0.0",
+            "proto":"tcp","last":70000}]})",
+         "last"},
     };
     for (const auto& [text, expected] : cases) {
         auto parsed = parse_state(text);

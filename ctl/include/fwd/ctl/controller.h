@@ -6,9 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "fwd/ctl/docker_spec.h"
+#include "fwd/ctl/port_allocator.h"
 #include "fwd/ctl/spec.h"
 #include "fwd/ctl/state.h"
 #include "fwd/loader/datapath.h"
+#include "fwd/loader/host_sockets.h"
 #include "fwd/result.h"
 
 namespace fwd::ctl {
@@ -23,10 +26,23 @@ struct ControllerOptions {
     PortRange pool{49000, 49900};
 };
 
+// `publish NAME --ip ADDR [-p SPEC]... [-P] [--expose ...]... [--env K=V]... [--dry-run]`
+struct PublishOptions {
+    std::string name;
+    Ipv4Addr ip;
+    std::vector<PublishRequest> publish;  // every -p, expanded per container port
+    bool publish_all = false;             // -P
+    std::vector<ContainerPort> expose;
+    std::vector<EnvVar> env;
+    bool dry_run = false;
+    bool json = false;
+};
+
 class Controller {
 public:
-    Controller(loader::Datapath& datapath, const StateStore& store, ControllerOptions options)
-        : datapath_(datapath), store_(store), options_(std::move(options)) {}
+    Controller(loader::Datapath& datapath, const StateStore& store, loader::HostPortProbe& probe,
+               ControllerOptions options)
+        : datapath_(datapath), store_(store), probe_(probe), options_(std::move(options)) {}
 
     [[nodiscard]] Result<CommandOutput> attach(const std::vector<std::string>& interfaces);
     [[nodiscard]] Result<CommandOutput> detach(const std::vector<std::string>& interfaces, bool all);
@@ -36,20 +52,33 @@ public:
     [[nodiscard]] Result<CommandOutput> list(bool json);
     [[nodiscard]] Result<CommandOutput> status(bool json);
     [[nodiscard]] Result<CommandOutput> stats(bool json);
+    // Re-attaches the recorded interfaces and refills the maps from the state file.
+    [[nodiscard]] Result<CommandOutput> restore();
+
+    [[nodiscard]] Result<CommandOutput> publish(const PublishOptions& options);
+    [[nodiscard]] Result<CommandOutput> unpublish(const std::string& name);
+    // `docker port NAME [PORT[/PROTO]]`; port_arg is the raw argument, echoed in errors.
+    [[nodiscard]] Result<CommandOutput> port(const std::string& name, const std::string& port_arg);
+    [[nodiscard]] Result<CommandOutput> link_env(const std::string& client,
+                                                 const std::vector<LinkSpec>& links);
 
 private:
     // Makes the maps equal to `desired` (when loaded), then saves the state; on a
     // failed save the maps are put back as they were.
     [[nodiscard]] Result<void> commit(const State& desired, std::vector<std::string>& warnings);
     [[nodiscard]] Result<void> sync_maps(const std::vector<Mapping>& desired);
+    [[nodiscard]] Result<Mapping> bind_request(State& desired, const PublishRequest& request,
+                                               const PublishOptions& options,
+                                               PortAllocator& allocator);
+    [[nodiscard]] Result<CommandOutput> attach_recorded(const State& state,
+                                                        const std::vector<std::string>& interfaces,
+                                                        bool skip_missing);
 
     loader::Datapath& datapath_;
     const StateStore& store_;
+    loader::HostPortProbe& probe_;
     ControllerOptions options_;
 };
-
-// Docker's container-name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]*
-[[nodiscard]] Result<void> validate_name(const std::string& name);
 
 // The map edits that turn `current` into `desired` (compared by key and target).
 [[nodiscard]] loader::MappingChange diff_mappings(const std::vector<Mapping>& current,

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fwd/ctl/docker_spec.h"
 #include "fwd/result.h"
 #include "fwd/types.h"
 
@@ -17,10 +18,34 @@ struct InterfaceRecord {
     bool operator==(const InterfaceRecord&) const = default;
 };
 
+// A container made with `publish`: its address, exposed ports and --env (for link-env).
+// Its published ports are the mappings whose name is the container's name.
+struct ContainerRecord {
+    std::string name;
+    Ipv4Addr ip;
+    std::vector<ContainerPort> exposed;  // sorted, unique
+    std::vector<EnvVar> env;             // in the order given
+    bool operator==(const ContainerRecord&) const = default;
+};
+
+// Where the last pool allocation for (addr, proto) ended: the next one starts after it, so
+// a freed port is reused only after the rest of the pool (as Docker's allocator does).
+struct AllocationCursor {
+    Ipv4Addr addr;
+    Proto proto = Proto::Tcp;
+    std::uint16_t last = 0;
+    bool operator==(const AllocationCursor&) const = default;
+};
+
 struct State {
     std::vector<Mapping> mappings;
     std::vector<InterfaceRecord> interfaces;
+    std::vector<ContainerRecord> containers;
+    std::vector<AllocationCursor> cursors;
     bool operator==(const State&) const = default;
+
+    [[nodiscard]] const ContainerRecord* find_container(std::string_view name) const;
+    [[nodiscard]] bool name_in_use(std::string_view name) const;
 };
 
 // Parses and validates a state file's text; any defect is an Incompatible error

@@ -1,0 +1,43 @@
+// Which host ports are held by sockets of the host (in the caller's network
+// namespace), read from /proc/net/{tcp,udp,tcp6,udp6}. The allocator skips them.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "fwd/types.h"
+
+namespace fwd::loader {
+
+// One socket's local end. any_addr: bound to 0.0.0.0 or [::] (a dual-stack wildcard
+// takes the port on every IPv4 address too). IPv6-only addresses are not listed.
+struct BoundSocket {
+    Ipv4Addr addr;
+    bool any_addr = false;
+    std::uint16_t port = 0;
+    Proto proto = Proto::Tcp;
+    bool operator==(const BoundSocket&) const = default;
+};
+
+// Parses the text of one /proc/net file; malformed lines are skipped.
+[[nodiscard]] std::vector<BoundSocket> parse_proc_net(std::string_view text, Proto proto, bool ipv6);
+
+// Does any socket of the host hold `port` on `addr` (0.0.0.0: on any address)?
+class HostPortProbe {
+public:
+    virtual ~HostPortProbe() = default;
+    [[nodiscard]] virtual bool in_use(Ipv4Addr addr, std::uint16_t port, Proto proto) = 0;
+};
+
+// The real probe: reads /proc/net once, at construction.
+class ProcNetProbe final : public HostPortProbe {
+public:
+    ProcNetProbe();
+    [[nodiscard]] bool in_use(Ipv4Addr addr, std::uint16_t port, Proto proto) override;
+
+private:
+    std::vector<BoundSocket> sockets_;
+};
+
+}  // namespace fwd::loader

@@ -1,0 +1,174 @@
+#include "support/bpf_netns.h"
+
+#include <fmt/format.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sched.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+extern char** environ;
+
+namespace fwd::test {
+namespace {
+
+// Runs a command without a shell; it inherits this process's (new) network namespace.
+std::string run_command(std::vector<std::string> args) {
+    std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    std::string cmdline;
+    for (const auto& arg : args) cmdline += (cmdline.empty() ? "" : " ") + arg;
+
+    pid_t pid = 0;
+    const int err = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
+    if (err != 0) return fmt::format("{}: cannot start: {}", cmdline, std::strerror(err));
+    int wstatus = 0;
+    while (waitpid(pid, &wstatus, 0) < 0) {
+        if (errno != EINTR) return fmt::format("{}: waitpid: {}", cmdline, std::strerror(errno));
+    }
+    if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+        return fmt::format("{}: failed (status 0x{:x})", cmdline, wstatus);
+    }
+    return {};
+}
+
+std::string write_sysctl(const char* path, const char* value) {
+    std::ofstream file(path);
+    file << value;
+    file.flush();
+    if (!file) return fmt::format("write {} to {}: failed", value, path);
+    return {};
+}
+
+// Closes a descriptor on scope exit.
+class ScopedFd {
+public:
+    explicit ScopedFd(int fd) : fd_(fd) {}
+    ScopedFd(const ScopedFd&) = delete;
+    ScopedFd& operator=(const ScopedFd&) = delete;
+    ~ScopedFd() {
+        if (fd_ >= 0) close(fd_);
+    }
+    [[nodiscard]] int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+}  // namespace
+
+BpfNetns::Status BpfNetns::status_;
+
+const BpfNetns::Status& BpfNetns::status() {
+    return status_;
+}
+
+const BpfNetns::Status& BpfNetns::enter() {
+    if (status_.state != State::NotEntered) return status_;
+    if (geteuid() != 0) {
+        status_ = {State::NotRoot, "needs root: BPF_PROG_TEST_RUN and a private network namespace",
+                   0, 0};
+        return status_;
+    }
+    if (unshare(CLONE_NEWNET) != 0) {
+        status_ = {State::Failed, fmt::format("unshare(CLONE_NEWNET): {}", std::strerror(errno)), 0,
+                   0};
+        return status_;
+    }
+    // No IPv6: devices would otherwise send router solicitations and MLD reports on their own,
+    // which tests that deliver frames through the veth would see. Absent without IPv6 support.
+    for (const char* path : {"/proc/sys/net/ipv6/conf/all/disable_ipv6",
+                             "/proc/sys/net/ipv6/conf/default/disable_ipv6"}) {
+        if (access(path, F_OK) == 0) {
+            if (auto error = write_sysctl(path, "1"); !error.empty()) {
+                status_ = {State::Failed, std::move(error), 0, 0};
+                return status_;
+            }
+        }
+    }
+    const std::vector<std::vector<std::string>> commands = {
+        {"ip", "link", "set", "lo", "up"},
+        {"ip", "link", "add", kHostDevice, "type", "veth", "peer", "name", kPeerDevice},
+        {"ip", "addr", "add", kHostCidr, "dev", kHostDevice},
+        {"ip", "link", "set", kPeerDevice, "up"},
+        {"ip", "link", "set", kHostDevice, "up"},
+    };
+    for (const auto& command : commands) {
+        if (auto error = run_command(command); !error.empty()) {
+            status_ = {State::Failed, std::move(error), 0, 0};
+            return status_;
+        }
+    }
+    // After the devices exist: setting these propagates forwarding to every current device.
+    for (const char* path :
+         {"/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv4/conf/all/forwarding"}) {
+        if (auto error = write_sysctl(path, "1"); !error.empty()) {
+            status_ = {State::Failed, std::move(error), 0, 0};
+            return status_;
+        }
+    }
+    const auto host = if_nametoindex(kHostDevice);
+    const auto peer = if_nametoindex(kPeerDevice);
+    if (host == 0 || peer == 0) {
+        status_ = {State::Failed, fmt::format("if_nametoindex: {}", std::strerror(errno)), 0, 0};
+        return status_;
+    }
+    status_ = {State::Ready, {}, static_cast<int>(host), static_cast<int>(peer)};
+    return status_;
+}
+
+std::string BpfNetns::send_to_peer(std::span<const uint8_t> frame) {
+    // Protocol 0: this socket only sends, it never receives.
+    const ScopedFd sock(socket(AF_PACKET, SOCK_RAW, 0));
+    if (sock.get() < 0) return fmt::format("socket(AF_PACKET): {}", std::strerror(errno));
+    sockaddr_ll addr{};
+    addr.sll_family = AF_PACKET;
+    addr.sll_ifindex = status_.host_ifindex;
+    addr.sll_halen = 6;
+    std::copy_n(frame.begin(), std::min<size_t>(frame.size(), 6), addr.sll_addr);
+    const auto sent = sendto(sock.get(), frame.data(), frame.size(), 0,
+                             reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+    if (sent < 0) return fmt::format("sendto({}): {}", kHostDevice, std::strerror(errno));
+    if (static_cast<size_t>(sent) != frame.size()) {
+        return fmt::format("sendto({}): sent {} of {} bytes", kHostDevice, sent, frame.size());
+    }
+    return {};
+}
+
+std::optional<uint64_t> BpfNetns::ipv4_in_hdr_errors() {
+    // Two "Ip:" lines: the field names, then their values.
+    std::ifstream snmp("/proc/net/snmp");
+    std::string names;
+    std::string values;
+    std::string line;
+    while (std::getline(snmp, line)) {
+        if (line.rfind("Ip: ", 0) != 0) continue;
+        if (names.empty()) {
+            names = line;
+        } else {
+            values = line;
+            break;
+        }
+    }
+    std::istringstream name_stream(names);
+    std::istringstream value_stream(values);
+    std::string name;
+    std::string value;
+    while (name_stream >> name && value_stream >> value) {
+        if (name == "InHdrErrors") return std::stoull(value);
+    }
+    return std::nullopt;
+}
+
+}  // namespace fwd::test

@@ -1,0 +1,164 @@
+#include "support/checksum.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+namespace fwd::test {
+namespace {
+
+constexpr size_t kEthHeaderLen = 14;
+constexpr size_t kIpv4MinHeaderLen = 20;
+constexpr size_t kIpv4CsumOffset = 10;
+constexpr size_t kTcpHeaderLen = 20;
+constexpr size_t kTcpCsumOffset = 16;
+constexpr size_t kUdpHeaderLen = 8;
+constexpr size_t kUdpCsumOffset = 6;
+constexpr uint8_t kProtoTcp = 6;
+constexpr uint8_t kProtoUdp = 17;
+
+uint16_t read_be16(std::span<const uint8_t> bytes, size_t offset) {
+    return static_cast<uint16_t>((bytes[offset] << 8) | bytes[offset + 1]);
+}
+
+// Sum of `bytes` with the 16-bit word at `skip_offset` counted as zero.
+uint32_t sum_skipping(std::span<const uint8_t> bytes, size_t skip_offset, uint32_t initial) {
+    std::vector<uint8_t> copy(bytes.begin(), bytes.end());
+    if (skip_offset + 1 < copy.size()) {
+        copy[skip_offset] = 0;
+        copy[skip_offset + 1] = 0;
+    }
+    return ones_complement_sum(copy, initial);
+}
+
+}  // namespace
+
+uint16_t ones_complement_sum(std::span<const uint8_t> bytes, uint32_t initial) {
+    uint64_t sum = initial;
+    size_t i = 0;
+    for (; i + 1 < bytes.size(); i += 2) {
+        sum += static_cast<uint32_t>((bytes[i] << 8) | bytes[i + 1]);
+    }
+    if (i < bytes.size()) {
+        sum += static_cast<uint32_t>(bytes[i] << 8);
+    }
+    while (sum > 0xffff) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return static_cast<uint16_t>(sum);
+}
+
+uint16_t internet_checksum(std::span<const uint8_t> bytes) {
+    return static_cast<uint16_t>(~ones_complement_sum(bytes));
+}
+
+uint16_t ipv4_header_checksum(std::span<const uint8_t> header) {
+    return static_cast<uint16_t>(~sum_skipping(header, kIpv4CsumOffset, 0));
+}
+
+uint16_t ipv4_l4_checksum(std::span<const uint8_t, 4> saddr, std::span<const uint8_t, 4> daddr,
+                          uint8_t proto, std::span<const uint8_t> l4, size_t csum_offset) {
+    const auto len = static_cast<uint16_t>(l4.size());
+    const std::array<uint8_t, 12> pseudo = {
+        saddr[0],
+        saddr[1],
+        saddr[2],
+        saddr[3],
+        daddr[0],
+        daddr[1],
+        daddr[2],
+        daddr[3],
+        0,
+        proto,
+        static_cast<uint8_t>(len >> 8),
+        static_cast<uint8_t>(len & 0xff),
+    };
+    const uint16_t pseudo_sum = ones_complement_sum(pseudo);
+    return static_cast<uint16_t>(~sum_skipping(l4, csum_offset, pseudo_sum));
+}
+
+uint16_t ipv6_l4_checksum(std::span<const uint8_t, 16> saddr, std::span<const uint8_t, 16> daddr,
+                          uint8_t next_header, std::span<const uint8_t> l4, size_t csum_offset) {
+    std::array<uint8_t, 40> pseudo{};
+    std::copy(saddr.begin(), saddr.end(), pseudo.begin());
+    std::copy(daddr.begin(), daddr.end(), pseudo.begin() + 16);
+    const auto len = static_cast<uint32_t>(l4.size());
+    pseudo[32] = static_cast<uint8_t>(len >> 24);
+    pseudo[33] = static_cast<uint8_t>(len >> 16);
+    pseudo[34] = static_cast<uint8_t>(len >> 8);
+    pseudo[35] = static_cast<uint8_t>(len);
+    pseudo[39] = next_header;
+    const uint16_t pseudo_sum = ones_complement_sum(pseudo);
+    return static_cast<uint16_t>(~sum_skipping(l4, csum_offset, pseudo_sum));
+}
+
+ChecksumVerdict verify_ipv4_checksums(std::span<const uint8_t> frame) {
+    if (frame.size() < kEthHeaderLen + kIpv4MinHeaderLen) {
+        return {false, fmt::format("frame of {} bytes is too short for eth+IPv4", frame.size())};
+    }
+    if (read_be16(frame, 12) != 0x0800) {
+        return {false, fmt::format("ethertype 0x{:04x} is not IPv4", read_be16(frame, 12))};
+    }
+    const auto ip = frame.subspan(kEthHeaderLen);
+    const size_t ihl_bytes = (ip[0] & 0x0fu) * 4u;
+    const uint16_t tot_len = read_be16(ip, 2);
+    if ((ip[0] >> 4) != 4 || ihl_bytes < kIpv4MinHeaderLen || tot_len < ihl_bytes ||
+        tot_len > ip.size()) {
+        return {false, fmt::format("unparseable IPv4 header (version/ihl 0x{:02x}, tot_len {}, "
+                                   "{} bytes after eth)",
+                                   ip[0], tot_len, ip.size())};
+    }
+    const auto header = ip.first(ihl_bytes);
+    const uint16_t ip_expected = ipv4_header_checksum(header);
+    const uint16_t ip_actual = read_be16(header, kIpv4CsumOffset);
+    if (ip_expected != ip_actual) {
+        return {false, fmt::format("IPv4 header checksum 0x{:04x}, recomputed 0x{:04x}", ip_actual,
+                                   ip_expected)};
+    }
+    const uint8_t proto = ip[9];
+    const bool fragment = (read_be16(ip, 6) & 0x3fff) != 0;
+    if (fragment || (proto != kProtoTcp && proto != kProtoUdp)) {
+        return {true, fmt::format("IPv4 header checksum 0x{:04x} ok (no L4 check: proto {}{})",
+                                  ip_actual, proto, fragment ? ", fragment" : "")};
+    }
+    auto l4 = ip.subspan(ihl_bytes, tot_len - ihl_bytes);
+    const std::span<const uint8_t, 4> saddr(ip.data() + 12, 4);
+    const std::span<const uint8_t, 4> daddr(ip.data() + 16, 4);
+    if (proto == kProtoTcp) {
+        if (l4.size() < kTcpHeaderLen) {
+            return {false, fmt::format("TCP segment of {} bytes is truncated", l4.size())};
+        }
+        const uint16_t expected = ipv4_l4_checksum(saddr, daddr, proto, l4, kTcpCsumOffset);
+        const uint16_t actual = read_be16(l4, kTcpCsumOffset);
+        if (expected != actual) {
+            return {false,
+                    fmt::format("TCP checksum 0x{:04x}, recomputed 0x{:04x}", actual, expected)};
+        }
+        return {true,
+                fmt::format("IPv4 0x{:04x} and TCP 0x{:04x} checksums ok", ip_actual, actual)};
+    }
+    if (l4.size() < kUdpHeaderLen) {
+        return {false, fmt::format("UDP datagram of {} bytes is truncated", l4.size())};
+    }
+    const uint16_t udp_len = read_be16(l4, 4);
+    if (udp_len < kUdpHeaderLen || udp_len > l4.size()) {
+        return {false, fmt::format("UDP length {} does not fit the IPv4 payload of {} bytes",
+                                   udp_len, l4.size())};
+    }
+    l4 = l4.first(udp_len);
+    const uint16_t actual = read_be16(l4, kUdpCsumOffset);
+    if (actual == 0) {
+        return {true, fmt::format("IPv4 0x{:04x} ok; UDP checksum 0 (none)", ip_actual)};
+    }
+    const uint16_t computed = ipv4_l4_checksum(saddr, daddr, proto, l4, kUdpCsumOffset);
+    if (udp_wire_checksum(computed) != actual) {
+        return {false, fmt::format("UDP checksum 0x{:04x}, recomputed 0x{:04x} (on the wire "
+                                   "0x{:04x})",
+                                   actual, computed, udp_wire_checksum(computed))};
+    }
+    return {true, fmt::format("IPv4 0x{:04x} and UDP 0x{:04x} checksums ok", ip_actual, actual)};
+}
+
+}  // namespace fwd::test
