@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
   # build
-  cmake ninja-build g++ pkg-config clang llvm clang-tidy
+  cmake ninja-build g++ pkg-config clang llvm clang-tidy libclang-rt-14-dev
   libbpf-dev bpftool linux-libc-dev libelf-dev zlib1g-dev
   libboost-program-options-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev googletest

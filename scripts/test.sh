@@ -29,6 +29,9 @@ chmod 755 "$unit_copy" "$unit_copy/fwd_unit_tests"
 echo "== unit tests as user nobody"
 (cd /tmp && setpriv --reuid=nobody --regid=nogroup --clear-groups "$unit_copy/fwd_unit_tests" --gtest_brief=1)
 
+echo "== libFuzzer: spec, docker spec and state file parsers, bounded"
+bash scripts/fuzz.sh "${FWD_FUZZ_SECONDS:-20}"
+
 echo "== all suites as root"
 rm -rf "$build/test-results"
 ctest --test-dir "$build" --output-on-failure
