@@ -1,0 +1,124 @@
+// libFuzzer target for every Docker-syntax parser. Beyond "no crash" (ASan watches memory), it
+// aborts when an accepted input breaks the parsers' promises, so the fuzzer reports it.
+#include <fmt/format.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fwd/ctl/docker_output.h"
+#include "fwd/ctl/docker_spec.h"
+
+namespace {
+
+using namespace fwd;
+using namespace fwd::ctl;
+
+void require(bool condition) {
+    if (!condition) {
+        std::abort();
+    }
+}
+
+template <typename T>
+void require_usage_error(const Result<T>& result) {
+    require(result.error().code == ErrorCode::InvalidInput);
+    require(!result.error().message.empty());
+    require(result.error().message.find('\n') == std::string::npos);
+}
+
+// One request as the single-port spec that must parse back to it.
+std::string format_request(const PublishRequest& request) {
+    const auto& hosts = request.host_ports;
+    std::string host_ports;
+    if (hosts.first != 0) {
+        host_ports = hosts.first == hosts.last ? fmt::format("{}", hosts.first)
+                                               : fmt::format("{}-{}", hosts.first, hosts.last);
+    }
+    return fmt::format("{}:{}:{}", request.host_addr.to_string(), host_ports,
+                       to_string(request.container));
+}
+
+void fuzz_publish(std::string_view input) {
+    const auto requests = parse_publish_spec(input);
+    if (!requests) {
+        require_usage_error(requests);
+        return;
+    }
+    require(!requests->empty());
+    const auto& first = requests->front();
+    for (std::size_t i = 0; i < requests->size(); ++i) {
+        const auto& request = (*requests)[i];
+        require(request.container.port >= 1 && request.container.port == first.container.port + i);
+        require(request.container.proto == first.container.proto);
+        require(request.host_addr == first.host_addr);
+        require(request.host_ports.first <= request.host_ports.last);
+        require(requests->size() == 1 || request.host_ports.first == request.host_ports.last);
+    }
+    // The ends are enough: the middle follows from the checks above.
+    for (const auto* request : {&first, &requests->back()}) {
+        const auto again = parse_publish_spec(format_request(*request));
+        require(again.has_value() && *again == std::vector<PublishRequest>{*request});
+    }
+}
+
+void fuzz_expose(std::string_view input) {
+    const auto ports = parse_expose_spec(input);
+    if (!ports) {
+        require_usage_error(ports);
+        return;
+    }
+    require(!ports->empty());
+    for (std::size_t i = 0; i < ports->size(); ++i) {
+        require((*ports)[i].port >= 1 && (*ports)[i].port == ports->front().port + i);
+    }
+    const auto again = parse_expose_spec(to_string(ports->back()));
+    require(again.has_value() && *again == std::vector<ContainerPort>{ports->back()});
+}
+
+void fuzz_scalars(std::string_view input) {
+    if (const auto var = parse_env(input); var) {
+        require(!var->key.empty() && var->key + '=' + var->value == input);
+    } else {
+        require_usage_error(var);
+    }
+    if (const auto port = parse_port_query(input); port) {
+        const auto again = parse_port_query(to_string(*port));
+        require(port->port >= 1 && again.has_value() && *again == *port);
+    } else {
+        require_usage_error(port);
+    }
+    if (const auto link = parse_link(input); link) {
+        const auto again = parse_link(link->server + ':' + link->alias);
+        require(again.has_value() && *again == *link);
+    } else {
+        require_usage_error(link);
+    }
+    if (const auto name = validate_name(input); name) {
+        require(parse_link(input).has_value());
+    } else {
+        require_usage_error(name);
+    }
+}
+
+// Sorting needs a strict total order on distinct strings.
+void fuzz_order(std::string_view input) {
+    const std::string a(input.substr(0, input.size() / 2));
+    const std::string b(input.substr(input.size() / 2));
+    require(!natural_less(a, a));
+    require(a == b || natural_less(a, b) != natural_less(b, a));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view input(reinterpret_cast<const char*>(data), size);
+    fuzz_publish(input);
+    fuzz_expose(input);
+    fuzz_scalars(input);
+    fuzz_order(input);
+    return 0;
+}
