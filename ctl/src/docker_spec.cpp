@@ -12,68 +12,26 @@
 #include <algorithm>
 #include <cstddef>
 #include <string>
-#include <utility>
+
+#include "spec_text.h"
 
 namespace fwd::ctl {
 namespace {
 
 constexpr auto npos = std::string_view::npos;
-// Messages quote user input; a pasted megabyte must not turn into a megabyte of error.
-constexpr std::size_t kMaxQuoted = 64;
 constexpr std::size_t kMaxNameLength = 128;
 constexpr std::string_view kPublishForm = "[[HOSTIP:][HOSTPORT[-END]]:]CTRPORT[-END][/PROTO]";
 constexpr std::string_view kExposeForm = "PORT[-END][/PROTO]";
 constexpr std::string_view kQueryForm = "PORT[/PROTO]";
 constexpr std::string_view kLinkForm = "SERVER[:ALIAS]";
 
-Error invalid(std::string message) {
-    return make_error(ErrorCode::InvalidInput, std::move(message));
-}
-
-// Printable ASCII, space included.
-bool is_printable(char ch) {
-    const auto byte = static_cast<unsigned char>(ch);
-    return byte >= 0x20 && byte < 0x7f;
-}
-
-// Quotes user input for a one-line message: control and non-ASCII bytes escaped, long input cut
-// short. Same rendering as spec.cpp's, so every fwdctl message quotes alike.
-std::string quote(std::string_view text) {
-    std::string out = "\"";
-    for (const char ch : text.substr(0, kMaxQuoted)) {
-        if (!is_printable(ch)) {
-            out += fmt::format("\\x{:02x}", static_cast<unsigned char>(ch));
-            continue;
-        }
-        if (ch == '"' || ch == '\\') {
-            out += '\\';
-        }
-        out += ch;
-    }
-    if (text.size() > kMaxQuoted) {
-        out += "...";
-    }
-    out += '"';
-    return out;
-}
+using detail::check_characters;
+using detail::invalid;
+using detail::quote;
 
 // Puts the option and the whole spec in front of a message about one of its parts.
 Error about(std::string_view option, std::string_view spec, std::string_view message) {
     return invalid(fmt::format("{} {}: {}", option, quote(spec), message));
-}
-
-// Specs are made of printable ASCII without spaces; anything else is refused up front so the
-// later messages can point at real mistakes.
-Result<void> check_characters(std::string_view option, std::string_view spec) {
-    for (const char ch : spec) {
-        if (ch == ' ' || (ch >= '\t' && ch <= '\r')) {
-            return about(option, spec, "contains whitespace");
-        }
-        if (!is_printable(ch)) {
-            return about(option, spec, "contains a non-printable byte");
-        }
-    }
-    return {};
 }
 
 struct PortsAndProto {

@@ -9,15 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-json mapping_json(const Mapping& mapping) {
-    return json{{"host_ip", mapping.host_addr.to_string()},
-                {"host_port", mapping.host_port},
-                {"proto", to_string(mapping.proto)},
-                {"container_ip", mapping.container_addr.to_string()},
-                {"container_port", mapping.container_port},
-                {"name", mapping.name}};
-}
-
 json maps_json(const std::vector<loader::MapFill>& maps) {
     json result = json::array();
     for (const auto& fill : maps)
@@ -40,6 +31,15 @@ std::string attachment_text(const loader::InterfaceAttachment& attachment) {
 }
 
 }  // namespace
+
+json mapping_json(const Mapping& mapping) {
+    return json{{"host_ip", mapping.host_addr.to_string()},
+                {"host_port", mapping.host_port},
+                {"proto", to_string(mapping.proto)},
+                {"container_ip", mapping.container_addr.to_string()},
+                {"container_port", mapping.container_port},
+                {"name", mapping.name}};
+}
 
 std::string format_mapping_lines(const std::vector<Mapping>& mappings) {
     std::string text;

@@ -12,62 +12,20 @@
 #include <optional>
 #include <string>
 #include <system_error>
-#include <utility>
+
+#include "spec_text.h"
 
 namespace fwd::ctl {
 namespace {
 
 constexpr std::uint32_t kMaxPort = 65535;
-// Messages quote user input; a pasted megabyte must not turn into a megabyte of error.
-constexpr std::size_t kMaxQuoted = 64;
 constexpr std::string_view kHostForm = "[ADDR:]PORT[-END][/PROTO]";
 constexpr std::string_view kContainerForm = "ADDR:PORT[-END]";
 constexpr auto npos = std::string_view::npos;
 
-Error invalid(std::string message) {
-    return make_error(ErrorCode::InvalidInput, std::move(message));
-}
-
-// Printable ASCII, space included.
-bool is_printable(char ch) {
-    const auto byte = static_cast<unsigned char>(ch);
-    return byte >= 0x20 && byte < 0x7f;
-}
-
-// Printable ASCII except space: the only bytes any spec is made of.
-bool is_graphic(char ch) {
-    return ch != ' ' && is_printable(ch);
-}
-
-// Quotes user input for a one-line message: control and non-ASCII bytes escaped, long
-// input cut short.
-std::string quote(std::string_view text) {
-    auto rest = text.substr(0, kMaxQuoted);
-    std::string out;
-    out.reserve(rest.size() + 8);
-    out += '"';
-    while (!rest.empty()) {
-        const auto special = std::find_if(rest.begin(), rest.end(), [](char ch) {
-            return !is_printable(ch) || ch == '"' || ch == '\\';
-        });
-        out.append(rest.begin(), special);
-        if (special == rest.end()) {
-            break;
-        }
-        if (is_printable(*special)) {
-            out += '\\';
-            out += *special;
-        } else {
-            out += fmt::format("\\x{:02x}", static_cast<unsigned char>(*special));
-        }
-        rest.remove_prefix(static_cast<std::size_t>(special - rest.begin()) + 1);
-    }
-    if (text.size() > kMaxQuoted) {
-        out += "...";
-    }
-    out += '"';
-    return out;
-}
+using detail::check_characters;
+using detail::invalid;
+using detail::quote;
 
 // " in \"WHOLE\"" when the failing part is only a piece of what the user typed.
 std::string where(std::string_view part, std::string_view whole) {
@@ -75,18 +33,6 @@ std::string where(std::string_view part, std::string_view whole) {
         return {};
     }
     return fmt::format(" in {}", quote(whole));
-}
-
-// Rejects up front what no spec contains, so later messages can point at real mistakes.
-Result<void> check_characters(std::string_view text, std::string_view what) {
-    const auto bad = std::find_if_not(text.begin(), text.end(), is_graphic);
-    if (bad == text.end()) {
-        return {};
-    }
-    if (*bad == ' ' || (*bad >= '\t' && *bad <= '\r')) {
-        return invalid(fmt::format("invalid {} {}: contains whitespace", what, quote(text)));
-    }
-    return invalid(fmt::format("invalid {} {}: contains a non-printable byte", what, quote(text)));
 }
 
 // Decimal digits only. Values past uint32 saturate, so an overflow can never wrap back into
@@ -234,7 +180,7 @@ std::string count_ports(std::uint32_t count) {
 }  // namespace
 
 Result<Ipv4Addr> parse_ipv4(std::string_view text) {
-    if (auto ok = check_characters(text, "IPv4 address"); !ok) {
+    if (auto ok = check_characters("invalid IPv4 address", text); !ok) {
         return ok.error();
     }
     return parse_ipv4_in(text, text);
@@ -260,7 +206,7 @@ Result<PortRange> parse_port_range(std::string_view text) {
     if (text.empty()) {
         return invalid("empty port range (expected PORT or PORT-END)");
     }
-    if (auto ok = check_characters(text, "port range"); !ok) {
+    if (auto ok = check_characters("invalid port range", text); !ok) {
         return ok.error();
     }
     return parse_range_in(text, text);
@@ -270,7 +216,7 @@ Result<HostSpec> parse_host_spec(std::string_view text) {
     if (text.empty()) {
         return invalid(fmt::format("empty host spec (expected {})", kHostForm));
     }
-    if (auto ok = check_characters(text, "host spec"); !ok) {
+    if (auto ok = check_characters("invalid host spec", text); !ok) {
         return ok.error();
     }
     if (text.starts_with('[')) {
@@ -325,7 +271,7 @@ Result<ContainerSpec> parse_container_spec(std::string_view text) {
     if (text.empty()) {
         return invalid(fmt::format("empty container spec (expected {})", kContainerForm));
     }
-    if (auto ok = check_characters(text, "container spec"); !ok) {
+    if (auto ok = check_characters("invalid container spec", text); !ok) {
         return ok.error();
     }
     if (text.starts_with('[')) {
@@ -364,7 +310,7 @@ Result<PortRange> parse_pool_range(std::string_view text) {
     if (text.empty()) {
         return invalid("empty port range (expected A-B)");
     }
-    if (auto ok = check_characters(text, "port range"); !ok) {
+    if (auto ok = check_characters("invalid port range", text); !ok) {
         return ok.error();
     }
     if (text.find('-') == npos) {

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "fwd/ctl/output.h"
 #include "fwd/ctl/spec.h"
 #include "fwd/loader/datapath.h"
 
@@ -40,14 +41,11 @@ Error io_error(const std::string& context) {
     return make_error(code, context + ": " + std::strerror(err_no), err_no);
 }
 
+// The `list --json` object plus the mapping's counter id.
 json mapping_to_json(const Mapping& mapping) {
-    return json{{"host_ip", mapping.host_addr.to_string()},
-                {"host_port", mapping.host_port},
-                {"proto", to_string(mapping.proto)},
-                {"container_ip", mapping.container_addr.to_string()},
-                {"container_port", mapping.container_port},
-                {"name", mapping.name},
-                {"id", mapping.id}};
+    json object = mapping_json(mapping);
+    object["id"] = mapping.id;
+    return object;
 }
 
 Result<std::uint16_t> port_field(const json& object, const char* field) {

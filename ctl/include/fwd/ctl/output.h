@@ -1,6 +1,7 @@
 // How fwdctl prints mappings, status and stats (text and JSON).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,9 @@ namespace fwd::ctl {
 
 // One "0.0.0.0:80/tcp -> 172.17.0.2:8080" line per mapping, in the given order.
 [[nodiscard]] std::string format_mapping_lines(const std::vector<Mapping>& mappings);
-// JSON array of {host_ip, host_port, proto, container_ip, container_port, name}.
+// {host_ip, host_port, proto, container_ip, container_port, name}: the contract's object form.
+[[nodiscard]] nlohmann::json mapping_json(const Mapping& mapping);
+// JSON array of mapping_json objects.
 [[nodiscard]] std::string format_mappings_json(const std::vector<Mapping>& mappings);
 
 struct StatusReport {
