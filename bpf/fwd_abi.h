@@ -21,7 +21,7 @@
 #endif
 
 /* Bumped whenever a struct, map type or map size below changes meaning. */
-#define FWD_ABI_VERSION 1
+#define FWD_ABI_VERSION 2
 
 /* Map identifiers; also the file names of the pins under the pin dir. */
 #define FWD_MAP_SVC4 fwd_svc4
@@ -29,6 +29,9 @@
 #define FWD_MAP_STATS fwd_stats
 #define FWD_MAP_COUNTERS fwd_counters
 #define FWD_MAP_CONFIG fwd_config
+#define FWD_MAP_LOCAL4 fwd_local4
+#define FWD_MAP_SOCK4 fwd_sock4
+#define FWD_MAP_PORTS fwd_ports
 
 #define FWD_STRINGIFY_(x) #x
 #define FWD_STRINGIFY(x) FWD_STRINGIFY_(x)
@@ -36,6 +39,9 @@
 /* Map sizes. Mapping ids index fwd_stats, so they run 1..FWD_MAX_MAPPINGS-1. */
 #define FWD_MAX_MAPPINGS 65536
 #define FWD_CT_MAX_ENTRIES 262144
+#define FWD_LOCAL_MAX_ENTRIES 4096  /* host addresses, for the socket hooks' wildcard */
+#define FWD_SOCK_MAX_ENTRIES 65536  /* translated sockets, for recvmsg/getpeername */
+#define FWD_PORTS_MAX_ENTRIES FWD_MAX_MAPPINGS
 
 /* Conntrack entries older than this are treated as gone for new lookups. */
 #define FWD_CT_TCP_LIFETIME_NS (6ULL * 3600 * 1000000000ULL)
@@ -120,6 +126,9 @@ enum fwd_counter_id {
 	FWD_CNT_CT_CREATED,           /* new conntrack entries */
 	FWD_CNT_IP_OPTIONS,           /* translated packets that carried IP options */
 	FWD_CNT_PASS_HOST_SOCKET,     /* a mapped port, but the packet belongs to a host connection */
+	FWD_CNT_SOCK_XLATE,           /* connect/sendmsg sent straight to a container */
+	FWD_CNT_SOCK_REVXLATE,        /* recvmsg/getpeername shown the published address */
+	FWD_CNT_BIND_REFUSED,         /* a host bind() on a published port refused */
 	FWD_CNT_MAX,
 };
 
@@ -131,12 +140,48 @@ FWD_ASSERT_SIZE(char[FWD_COUNTERS_MAX_ENTRIES >= FWD_CNT_MAX ? 1 : -1], 1);
 #define FWD_REASON(counter_id) (-(int)(counter_id) - 1)
 #define FWD_REASON_COUNTER(reason) ((__u32)(-(reason) - 1))
 
-/* Config map: a one-slot array holding the ABI version of the pinned maps. */
+/*
+ * Socket hooks (cgroup connect4/sendmsg4/recvmsg4/getpeername4/bind4).
+ * fwd_local4: the host's own IPv4 addresses (loopback is implied), filled by
+ * fwdctl; a socket in another namespace is translated only towards these.
+ */
+struct fwd_local4_key {
+	__be32 addr;
+};
+FWD_ASSERT_SIZE(struct fwd_local4_key, 4);
+
+/* fwd_sock4: a translated socket's container end -> what the program asked for. */
+struct fwd_sock4_key {
+	__u64 cookie; /* bpf_get_socket_cookie() */
+	__be32 container_addr;
+	__be16 container_port;
+	__u8 proto;
+	__u8 pad[1]; /* must be zero */
+};
+FWD_ASSERT_SIZE(struct fwd_sock4_key, 16);
+
+struct fwd_sock4_value {
+	__be32 host_addr;
+	__be16 host_port;
+	__u8 pad[2]; /* must be zero */
+};
+FWD_ASSERT_SIZE(struct fwd_sock4_value, 8);
+
+/* fwd_ports: (port, proto) published on some address; refuses wildcard binds. */
+struct fwd_port_key {
+	__be16 port;
+	__u8 proto;
+	__u8 pad[1]; /* must be zero */
+};
+FWD_ASSERT_SIZE(struct fwd_port_key, 4);
+
+/* Config map: one slot, written by the loader at every load. */
 struct fwd_config {
 	__u32 abi_version;
 	__u32 pad; /* must be zero */
+	__u64 host_netns_cookie; /* the namespace `fwdctl attach` ran in */
 };
-FWD_ASSERT_SIZE(struct fwd_config, 8);
+FWD_ASSERT_SIZE(struct fwd_config, 16);
 
 /* tc filter handle and priority that fwd owns on every attached interface. */
 #define FWD_TC_HANDLE 0xf3d

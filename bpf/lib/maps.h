@@ -53,6 +53,33 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } FWD_MAP_CONFIG SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct fwd_local4_key);
+	__type(value, __u32);
+	__uint(max_entries, FWD_LOCAL_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} FWD_MAP_LOCAL4 SEC(".maps");
+
+/* LRU: sockets come and go without telling us; old entries age out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct fwd_sock4_key);
+	__type(value, struct fwd_sock4_value);
+	__uint(max_entries, FWD_SOCK_MAX_ENTRIES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} FWD_MAP_SOCK4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct fwd_port_key);
+	__type(value, __u32);
+	__uint(max_entries, FWD_PORTS_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} FWD_MAP_PORTS SEC(".maps");
+
 /* Bump one global counter. */
 static __always_inline void counter_bump(__u32 id)
 {

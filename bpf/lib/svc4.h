@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "../fwd_abi.h"
+#include "addr4.h"
 #include "maps.h"
 #include "parse.h"
 
@@ -23,11 +24,6 @@
 #define AF_INET 2
 #endif
 #define LOOPBACK_IFINDEX 1
-
-static __always_inline int ipv4_is_loopback(__be32 addr)
-{
-	return (bpf_ntohl(addr) >> 24) == 127;
-}
 
 /*
  * fib4_is_local_dst - does the kernel deliver @pkt's destination locally?

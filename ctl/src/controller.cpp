@@ -104,6 +104,8 @@ Result<void> Controller::commit(const State& desired, std::vector<std::string>& 
     }
     auto before = datapath_.read_mappings();
     if (!before) return before.error();
+    // Addresses come and go (DHCP, new interfaces): every change refreshes the socket hooks' view.
+    if (auto ok = datapath_.refresh_local_addresses(); !ok) return ok;
     if (auto ok = sync_maps(desired.mappings); !ok) return ok;
     if (auto saved = store_.save(desired); !saved) {
         (void)sync_maps(*before);  // put the maps back so they agree with the old state
@@ -112,10 +114,11 @@ Result<void> Controller::commit(const State& desired, std::vector<std::string>& 
     return {};
 }
 
-Result<CommandOutput> Controller::attach(const std::vector<std::string>& interfaces) {
+Result<CommandOutput> Controller::attach(const std::vector<std::string>& interfaces,
+                                         const std::string& cgroup) {
     auto state = store_.load();
     if (!state) return state.error();
-    return attach_recorded(*state, interfaces, /*skip_missing=*/false);
+    return attach_recorded(*state, interfaces, {cgroup}, /*skip_missing=*/false);
 }
 
 Result<CommandOutput> Controller::restore() {
@@ -123,7 +126,7 @@ Result<CommandOutput> Controller::restore() {
     if (!state) return state.error();
     std::vector<std::string> interfaces;
     for (const auto& record : state->interfaces) interfaces.push_back(record.name);
-    auto output = attach_recorded(*state, interfaces, /*skip_missing=*/true);
+    auto output = attach_recorded(*state, interfaces, state->cgroups, /*skip_missing=*/true);
     if (output && interfaces.empty())
         output->warnings.emplace_back("no interfaces recorded; maps refilled, nothing attached");
     if (output)
@@ -133,6 +136,7 @@ Result<CommandOutput> Controller::restore() {
 
 Result<CommandOutput> Controller::attach_recorded(const State& state,
                                                   const std::vector<std::string>& interfaces,
+                                                  const std::vector<std::string>& cgroups,
                                                   bool skip_missing) {
     if (auto ok = datapath_.load(); !ok) return ok.error();
     State desired = state;
@@ -166,6 +170,17 @@ Result<CommandOutput> Controller::attach_recorded(const State& state,
         output.text += fmt::format("attached {} (ingress prog {}, egress prog {})\n", ifname,
                                    attachment->ingress_prog_id, attachment->egress_prog_id);
     }
+    for (const auto& cgroup : cgroups) {
+        auto attachment = datapath_.attach_cgroup(cgroup);
+        if (!attachment && skip_missing && attachment.error().code == ErrorCode::NotFound) {
+            output.warnings.push_back("skipping " + attachment.error().message);
+            continue;
+        }
+        if (!attachment) return attachment.error();
+        if (std::find(desired.cgroups.begin(), desired.cgroups.end(), cgroup) == desired.cgroups.end())
+            desired.cgroups.push_back(cgroup);
+        output.text += "attached socket programs to cgroup " + cgroup + "\n";
+    }
     if (auto ok = commit(desired, output.warnings); !ok) return ok.error();
     return output;
 }
@@ -191,6 +206,13 @@ Result<CommandOutput> Controller::detach(const std::vector<std::string>& interfa
             return ok.error();
         if (known) desired.interfaces.erase(record);
         output.text += "detached " + ifname + "\n";
+    }
+    if (all) {
+        for (const auto& cgroup : state->cgroups) {
+            if (auto ok = datapath_.detach_cgroup(cgroup); !ok) return ok.error();
+            output.text += "detached socket programs from cgroup " + cgroup + "\n";
+        }
+        desired.cgroups.clear();
     }
     if (auto ok = store_.save(desired); !ok) return ok.error();
     return output;
@@ -278,6 +300,11 @@ Result<CommandOutput> Controller::status(bool json) {
         auto attachment = datapath_.query(record.name);
         if (!attachment) return attachment.error();
         report.interfaces.push_back(*attachment);
+    }
+    for (const auto& cgroup : state->cgroups) {
+        auto attachment = datapath_.query_cgroup(cgroup);
+        if (!attachment) return attachment.error();
+        report.cgroups.push_back(*attachment);
     }
     if (report.loaded) {
         auto maps = datapath_.map_fill();

@@ -32,7 +32,9 @@ constexpr const char* kUsage = R"(usage: fwdctl [OPTIONS] COMMAND [ARGS]
 Publishes container ports with eBPF (TC) instead of iptables DNAT and docker-proxy.
 
 commands:
-  attach IFACE... [--mode tc]     load the programs and attach them to interfaces
+  attach IFACE... [--mode tc] [--cgroup PATH]
+                                  load the programs, attach them to the interfaces, and the
+                                  socket programs (host-local access) to the cgroup
   detach IFACE... | --all         detach from interfaces
   add HOST CONTAINER [--name N]   publish HOST=[ADDR:]PORT[-END][/PROTO] on CONTAINER=ADDR:PORT[-END]
   del HOST                        remove that mapping (or range)
@@ -58,7 +60,7 @@ struct CommandSpec {
 
 const std::map<std::string, CommandSpec>& commands() {
     static const std::map<std::string, CommandSpec> table = {
-        {"attach", {1, SIZE_MAX, {"mode"}}},
+        {"attach", {1, SIZE_MAX, {"mode", "cgroup"}}},
         {"detach", {0, SIZE_MAX, {"all"}}},
         {"add", {2, 2, {"name"}}},
         {"del", {1, 1, {}}},
@@ -94,6 +96,7 @@ po::options_description option_table() {
         ("port-range", po::value<std::string>(), "host-port pool A-B (env FWD_PORT_RANGE, default 49000-49900)")
         ("json", "JSON output")
         ("mode", po::value<std::string>(), "attach: tc (xdp is not available yet)")
+        ("cgroup", po::value<std::string>(), "attach: cgroup v2 dir for the socket programs (default: the cgroup2 root)")
         ("name", po::value<std::string>(), "add: owner name of the mapping")
         ("all", "detach: every attached interface")
         ("ip", po::value<std::string>(), "publish: the container's IPv4 address")
@@ -114,7 +117,7 @@ void check_command(const std::string& command, const std::vector<std::string>& a
     const CommandSpec& spec = it->second;
     if (args.size() < spec.min_args || args.size() > spec.max_args)
         throw UsageError{"wrong number of arguments for " + command + " (see fwdctl --help)"};
-    for (const char* option : {"mode", "name", "all", "ip", "ip6", "publish", "publish-all",
+    for (const char* option : {"mode", "cgroup", "name", "all", "ip", "ip6", "publish", "publish-all",
                                "expose", "env", "dry-run", "link"})
         if (vm.count(option) != 0 && spec.options.count(option) == 0)
             throw UsageError{fmt::format("option --{} does not apply to {}", option, command)};
@@ -161,7 +164,17 @@ fwd::Result<fwd::ctl::CommandOutput> run(const std::string& command,
                                          const po::variables_map& vm,
                                          fwd::ctl::Controller& controller) {
     const bool json = vm.count("json") != 0;
-    if (command == "attach") return controller.attach(args);
+    if (command == "attach") {
+        std::string cgroup;
+        if (vm.count("cgroup")) {
+            cgroup = vm["cgroup"].as<std::string>();
+        } else {
+            auto root = fwd::loader::cgroup2_root();
+            if (!root) return root.error();
+            cgroup = *root;
+        }
+        return controller.attach(args, cgroup);
+    }
     if (command == "detach") return controller.detach(args, vm.count("all") != 0);
     if (command == "add") {
         auto host = value_or_usage(fwd::ctl::parse_host_spec(args[0]));

@@ -62,7 +62,16 @@ std::string format_status(const StatusReport& report, bool as_json) {
                                   {"attached", attachment.attached()},
                                   {"ingress_prog_id", attachment.ingress_prog_id},
                                   {"egress_prog_id", attachment.egress_prog_id}});
+        json cgroups = json::array();
+        for (const auto& attachment : report.cgroups) {
+            json programs = json::object();
+            for (const auto& [hook, id] : attachment.programs) programs[hook] = id;
+            cgroups.push_back({{"path", attachment.path},
+                               {"attached", attachment.attached()},
+                               {"programs", programs}});
+        }
         json root{{"loaded", report.loaded},
+                  {"cgroups", cgroups},
                   {"pin_dir", report.pin_dir},
                   {"state_file", report.state_file},
                   {"interfaces", interfaces},
@@ -76,6 +85,13 @@ std::string format_status(const StatusReport& report, bool as_json) {
     text += "interfaces:\n";
     if (report.interfaces.empty()) text += "  (none)\n";
     for (const auto& attachment : report.interfaces) text += attachment_text(attachment);
+    text += "socket programs:\n";
+    if (report.cgroups.empty()) text += "  (none)\n";
+    for (const auto& attachment : report.cgroups) {
+        text += fmt::format("  {}{}\n", attachment.path, attachment.attached() ? "" : "  NOT ATTACHED");
+        for (const auto& [hook, id] : attachment.programs)
+            text += fmt::format("    {:<12} prog {}\n", hook, id);
+    }
     if (!report.maps.empty()) text += "maps:\n" + maps_text(report.maps);
     text += fmt::format("mappings: {}\n", report.mapping_count);
     return text;

@@ -177,6 +177,21 @@ std::string count_ports(std::uint32_t count) {
     return fmt::format("{} port{}", count, count == 1 ? "" : "s");
 }
 
+// The first checks of a host or container spec: not empty, only spec characters, no IPv6.
+// `name` is "host spec" or "container spec", `form` its syntax.
+Result<void> check_spec_text(std::string_view text, std::string_view name, std::string_view form) {
+    if (text.empty()) {
+        return invalid(fmt::format("empty {} (expected {})", name, form));
+    }
+    if (auto ok = check_characters(fmt::format("invalid {}", name), text); !ok) {
+        return ok;
+    }
+    if (text.starts_with('[')) {
+        return ipv6_not_supported(text);
+    }
+    return {};
+}
+
 }  // namespace
 
 Result<Ipv4Addr> parse_ipv4(std::string_view text) {
@@ -213,14 +228,8 @@ Result<PortRange> parse_port_range(std::string_view text) {
 }
 
 Result<HostSpec> parse_host_spec(std::string_view text) {
-    if (text.empty()) {
-        return invalid(fmt::format("empty host spec (expected {})", kHostForm));
-    }
-    if (auto ok = check_characters("invalid host spec", text); !ok) {
+    if (auto ok = check_spec_text(text, "host spec", kHostForm); !ok) {
         return ok.error();
-    }
-    if (text.starts_with('[')) {
-        return ipv6_not_supported(text);
     }
     HostSpec spec;
     auto body = text;
@@ -268,14 +277,8 @@ Result<HostSpec> parse_host_spec(std::string_view text) {
 }
 
 Result<ContainerSpec> parse_container_spec(std::string_view text) {
-    if (text.empty()) {
-        return invalid(fmt::format("empty container spec (expected {})", kContainerForm));
-    }
-    if (auto ok = check_characters("invalid container spec", text); !ok) {
+    if (auto ok = check_spec_text(text, "container spec", kContainerForm); !ok) {
         return ok.error();
-    }
-    if (text.starts_with('[')) {
-        return ipv6_not_supported(text);
     }
     if (text.find('/') != npos) {
         return invalid(fmt::format("container spec {} takes no protocol (the host spec sets it)",

@@ -192,6 +192,17 @@ Result<void> read_cursors(const json& root, State& state) {
     return {};
 }
 
+Result<void> read_cgroups(const json& root, State& state) {
+    if (!root.contains("cgroups")) return {};
+    if (!root["cgroups"].is_array()) return corrupt("cgroups is not an array");
+    for (const auto& item : root["cgroups"]) {
+        if (!item.is_string() || item.get<std::string>().empty() || item.get<std::string>()[0] != '/')
+            return corrupt("cgroup is not an absolute path");
+        state.cgroups.push_back(item.get<std::string>());
+    }
+    return {};
+}
+
 Result<State> state_from_json(const json& root) {
     if (!root.is_object()) return corrupt("top level is not an object");
     if (!root.contains("version") || root["version"] != kStateVersion)
@@ -217,6 +228,7 @@ Result<State> state_from_json(const json& root) {
     }
     if (auto ok = read_containers(root, state); !ok) return ok.error();
     if (auto ok = read_cursors(root, state); !ok) return ok.error();
+    if (auto ok = read_cgroups(root, state); !ok) return ok.error();
     return state;
 }
 
@@ -254,7 +266,7 @@ std::string serialize_state(const State& state) {
                            {"proto", to_string(cursor.proto)},
                            {"last", cursor.last}});
     json root{{"version", kStateVersion}, {"mappings", mappings},     {"interfaces", interfaces},
-              {"containers", containers},  {"cursors", cursors}};
+              {"containers", containers},  {"cursors", cursors},        {"cgroups", state.cgroups}};
     return root.dump(2) + "\n";
 }
 

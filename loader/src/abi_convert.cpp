@@ -16,7 +16,8 @@ constexpr std::array<const char*, FWD_CNT_MAX> kCounterNames = {
     "pass_not_ip",    "pass_not_l4",      "pass_no_match",       "pass_fragment",
     "pass_truncated", "pass_malformed",   "pass_not_local",      "drop_loopback",
     "err_rewrite",    "err_ct_create",    "nat_in",              "nat_out",
-    "ct_created",     "ip_options",       "pass_host_socket",
+    "ct_created",     "ip_options",       "pass_host_socket",    "sock_xlate",
+    "sock_revxlate",  "bind_refused",
 };
 
 }  // namespace
@@ -47,6 +48,21 @@ Mapping mapping_from_svc4(const fwd_svc4_key& key, const fwd_svc4_value& value) 
     mapping.id = value.mapping_id;
     return mapping;
 }
+
+fwd_local4_key make_local4_key(Ipv4Addr addr) {
+    fwd_local4_key key{};
+    key.addr = to_be32(addr);
+    return key;
+}
+
+fwd_port_key make_port_key(const Mapping& mapping) {
+    fwd_port_key key{};
+    key.port = to_be16(mapping.host_port);
+    key.proto = static_cast<__u8>(mapping.proto);
+    return key;
+}
+
+Ipv4Addr addr_from_sockaddr(const sockaddr_in& addr) { return addr_from_be32(addr.sin_addr.s_addr); }
 
 MappingCounters sum_counters(const fwd_mapping_stats* per_cpu, std::size_t cpus) {
     MappingCounters total;

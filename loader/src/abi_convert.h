@@ -2,6 +2,7 @@
 #pragma once
 
 #include <fwd_abi.h>
+#include <netinet/in.h>
 
 #include <cstdint>
 #include <string>
@@ -16,6 +17,9 @@ namespace fwd::loader {
 [[nodiscard]] fwd_svc4_value make_svc4_value(const Mapping& mapping);
 [[nodiscard]] Mapping mapping_from_svc4(const fwd_svc4_key& key, const fwd_svc4_value& value);
 [[nodiscard]] MappingCounters sum_counters(const fwd_mapping_stats* per_cpu, std::size_t cpus);
+[[nodiscard]] fwd_local4_key make_local4_key(Ipv4Addr addr);
+[[nodiscard]] fwd_port_key make_port_key(const Mapping& mapping);
+[[nodiscard]] Ipv4Addr addr_from_sockaddr(const struct sockaddr_in& addr);
 // "pass_fragment", "nat_in", ... for a fwd_counter_id.
 [[nodiscard]] std::string counter_name(std::uint32_t counter_id);
 

@@ -20,7 +20,10 @@
 #include "bpf_error.h"
 #include "fwd/loader/datapath.h"
 #include "fwd/log.h"
+#include "cgroup_attachment.h"
+#include "fwd_sock.skel.h"
 #include "fwd_tc.skel.h"
+#include "local_addresses.h"
 #include "pinned_map.h"
 #include "tc_attachment.h"
 
@@ -34,9 +37,37 @@ constexpr const char* kCt4 = FWD_STRINGIFY(FWD_MAP_CT4);
 constexpr const char* kStats = FWD_STRINGIFY(FWD_MAP_STATS);
 constexpr const char* kCounters = FWD_STRINGIFY(FWD_MAP_COUNTERS);
 constexpr const char* kConfig = FWD_STRINGIFY(FWD_MAP_CONFIG);
+constexpr const char* kLocal4 = FWD_STRINGIFY(FWD_MAP_LOCAL4);
+constexpr const char* kPorts = FWD_STRINGIFY(FWD_MAP_PORTS);
+constexpr const char* kLinkDir = "links";
 constexpr const char* kBpffsRoot = "/sys/fs/bpf";
 
 using SkeletonPtr = std::unique_ptr<fwd_tc, decltype(&fwd_tc__destroy)>;
+using SockSkeletonPtr = std::unique_ptr<fwd_sock, decltype(&fwd_sock__destroy)>;
+using Local4Map = PinnedMap<fwd_local4_key, __u32>;
+using PortsMap = PinnedMap<fwd_port_key, __u32>;
+
+const std::vector<std::string>& cgroup_hook_names() {
+    static const std::vector<std::string> names = {"connect4", "sendmsg4", "recvmsg4",
+                                                   "getpeername4", "bind4"};
+    return names;
+}
+
+bool probe_set_retval() {
+    return libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_FUNC_set_retval, nullptr) == 1;
+}
+
+// Batch map operations exist when a batch lookup on an empty map answers ENOENT.
+bool probe_batch_ops() {
+    UniqueFd map(bpf_map_create(BPF_MAP_TYPE_HASH, "fwd_probe", 4, 4, 1, nullptr));
+    if (!map.valid()) return false;
+    __u32 keys[1];
+    __u32 values[1];
+    __u32 count = 1;
+    __u32 out_batch = 0;
+    const int ret = bpf_map_lookup_batch(map.get(), nullptr, &out_batch, keys, values, &count, nullptr);
+    return ret == 0 || errno == ENOENT;
+}
 using Svc4Map = PinnedMap<fwd_svc4_key, fwd_svc4_value>;
 using Ct4Map = PinnedMap<fwd_ct4_key, fwd_ct4_value>;
 
@@ -64,7 +95,8 @@ bool is_bpffs(const fs::path& path) {
 // is not (as systemd does at boot); any other location must already be bpffs.
 Result<void> ensure_pin_dir(const fs::path& pin_dir) {
     fs::path existing = pin_dir;
-    while (!existing.empty() && !fs::exists(existing)) existing = existing.parent_path();
+    std::error_code ec;
+    while (!existing.empty() && !fs::exists(existing, ec)) existing = existing.parent_path();
     if (!is_bpffs(existing)) {
         if (existing != fs::path(kBpffsRoot) || !pin_dir.string().starts_with(kBpffsRoot))
             return make_error(ErrorCode::Incompatible,
@@ -72,7 +104,6 @@ Result<void> ensure_pin_dir(const fs::path& pin_dir) {
         if (::mount("bpf", kBpffsRoot, "bpf", 0, "mode=0700") != 0)
             return errno_error(std::string("mount bpffs at ") + kBpffsRoot);
     }
-    std::error_code ec;
     fs::create_directories(pin_dir, ec);
     if (ec) return make_error(ErrorCode::Kernel, "create pin dir " + pin_dir.string() + ": " +
                                                      ec.message(), ec.value());
@@ -85,20 +116,56 @@ public:
         libbpf_set_print(libbpf_print);
     }
 
-    bool is_loaded() override { return fs::exists(fs::path(pin_dir_) / kSvc4); }
+    bool is_loaded() override {
+        std::error_code ec;
+        return fs::exists(fs::path(pin_dir_) / kSvc4, ec);
+    }
 
     Result<void> load() override {
         if (auto ok = ensure_pin_dir(pin_dir_); !ok) return ok;
         auto skel = open_skeleton();
         if (!skel) return skel.error();
-        if (auto ok = check_pins_compatible(skel->get()); !ok) return ok;
+        auto sock = open_sock_skeleton();
+        if (!sock) return sock.error();
+        if (auto ok = check_pins_compatible((*skel)->obj); !ok) return ok;
+        if (auto ok = check_pins_compatible((*sock)->obj); !ok) return ok;
         if (auto ok = check_abi_version(); !ok) return ok;
-        const int ret = fwd_tc__load(skel->get());
-        if (ret != 0) return libbpf_error(ret, "load BPF programs");
-        if (auto ok = write_abi_version(skel->get()); !ok) return ok;
+        features_ = KernelFeatures{probe_set_retval(), probe_batch_ops()};
+        (*sock)->rodata->use_set_retval = features_.set_retval ? 1 : 0;
+        int ret = fwd_tc__load(skel->get());
+        if (ret != 0) return libbpf_error(ret, "load TC programs");
+        ret = fwd_sock__load(sock->get());
+        if (ret != 0) return libbpf_error(ret, "load socket programs");
+        if (auto ok = write_config(skel->get()); !ok) return ok;
         skeleton_ = std::move(*skel);
+        sock_skeleton_ = std::move(*sock);
         return {};
     }
+
+    Result<CgroupAttachment> attach_cgroup(const std::string& path) override {
+        if (!sock_skeleton_) return make_error(ErrorCode::Kernel, "programs are not loaded");
+        auto& progs = sock_skeleton_->progs;
+        const std::vector<CgroupHook> hooks = {
+            {"connect4", progs.fwd_connect4},       {"sendmsg4", progs.fwd_sendmsg4},
+            {"recvmsg4", progs.fwd_recvmsg4},       {"getpeername4", progs.fwd_getpeername4},
+            {"bind4", progs.fwd_bind4}};
+        if (auto ok = cgroup_attach(path, link_dir(), hooks); !ok) return ok.error();
+        return query_cgroup(path);
+    }
+
+    Result<void> detach_cgroup(const std::string& path) override {
+        return cgroup_detach(path, link_dir(), cgroup_hook_names());
+    }
+
+    Result<CgroupAttachment> query_cgroup(const std::string& path) override {
+        auto programs = cgroup_query(path, link_dir(), cgroup_hook_names());
+        if (!programs) return programs.error();
+        return CgroupAttachment{path, *programs};
+    }
+
+    Result<void> refresh_local_addresses() override;
+
+    KernelFeatures features() override { return features_; }
 
     Result<InterfaceAttachment> attach(const std::string& ifname) override {
         if (!skeleton_) return make_error(ErrorCode::Kernel, "programs are not loaded");
@@ -141,6 +208,7 @@ public:
     Result<MappingCounters> counters(std::uint32_t mapping_id) override;
     Result<std::vector<GlobalCounter>> global_counters() override;
     Result<std::vector<MapFill>> map_fill() override;
+    Result<void> sync_ports(const MappingChange& change);
 
     std::vector<std::uint32_t> program_ids() override {
         std::vector<std::uint32_t> ids;
@@ -162,12 +230,23 @@ private:
         return skel;
     }
 
+    Result<SockSkeletonPtr> open_sock_skeleton() {
+        LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir_.c_str());
+        SockSkeletonPtr skel(fwd_sock__open_opts(&opts), &fwd_sock__destroy);
+        if (!skel) return errno_error("open BPF socket skeleton");
+        return skel;
+    }
+
+    [[nodiscard]] std::string link_dir() const { return pin_dir_ + "/" + kLinkDir; }
+
     // libbpf would refuse a mismatching pin with a generic error; say exactly what differs.
-    Result<void> check_pins_compatible(fwd_tc* skel) {
+    Result<void> check_pins_compatible(bpf_object* obj) {
         bpf_map* map = nullptr;
-        bpf_object__for_each_map(map, skel->obj) {
-            const fs::path pin = fs::path(pin_dir_) / bpf_map__name(map);
-            if (!fs::exists(pin)) continue;
+        bpf_object__for_each_map(map, obj) {
+            const char* pin_path = bpf_map__pin_path(map);  // NULL for .rodata and the like
+            std::error_code ec;
+            if (pin_path == nullptr || !fs::exists(pin_path, ec)) continue;
+            const std::string pin = pin_path;
             auto fd = open_pinned_map(pin, MapShape{bpf_map__type(map), bpf_map__key_size(map),
                                                     bpf_map__value_size(map),
                                                     bpf_map__max_entries(map)});
@@ -177,9 +256,10 @@ private:
     }
 
     Result<void> check_abi_version() {
-        const fs::path pin = fs::path(pin_dir_) / kConfig;
-        if (!fs::exists(pin)) return {};
+        std::error_code ec;
+        if (!fs::exists(fs::path(pin_dir_) / kConfig, ec)) return {};
         auto config = PinnedMap<__u32, fwd_config>::open(pin_dir_, kConfig, BPF_MAP_TYPE_ARRAY);
+        // An older layout (other value size) is reported by check_pins_compatible.
         if (!config) return config.error();
         auto value = config->lookup(0);
         if (!value) return value.error();
@@ -191,10 +271,14 @@ private:
         return {};
     }
 
-    Result<void> write_abi_version(fwd_tc* skel) {
+    // The ABI version, and the namespace the socket programs treat as the host.
+    Result<void> write_config(fwd_tc* skel) {
+        auto cookie = current_netns_cookie();
+        if (!cookie) return cookie.error();
         const __u32 key = 0;
         fwd_config config{};
         config.abi_version = FWD_ABI_VERSION;
+        config.host_netns_cookie = *cookie;
         if (bpf_map_update_elem(bpf_map__fd(skel->maps.fwd_config), &key, &config, BPF_ANY) != 0)
             return errno_error("map fwd_config: update");
         return {};
@@ -215,6 +299,8 @@ private:
 
     std::string pin_dir_;
     SkeletonPtr skeleton_{nullptr, &fwd_tc__destroy};
+    SockSkeletonPtr sock_skeleton_{nullptr, &fwd_sock__destroy};
+    KernelFeatures features_;
 };
 
 // One step of an applied change, so a failure can put the previous value back.
@@ -283,8 +369,47 @@ Result<void> KernelDatapath::apply(const MappingChange& change) {
         undo.push_back({key, previous});
         if (previous) flush_ids.insert(previous->mapping_id);
     }
+    if (auto ok = sync_ports(change); !ok) return ok;
     // Flows of removed or retargeted mappings must not keep being translated (stale UDP).
     return flush_conntrack(*ct, flush_ids);
+}
+
+// fwd_ports holds every (port, proto) some mapping publishes: recount the changed ones.
+Result<void> KernelDatapath::sync_ports(const MappingChange& change) {
+    auto svc = Svc4Map::open(pin_dir_, kSvc4, BPF_MAP_TYPE_HASH);
+    if (!svc) return svc.error();
+    auto ports = PortsMap::open(pin_dir_, kPorts, BPF_MAP_TYPE_HASH);
+    if (!ports) return ports.error();
+    auto keys = svc->keys();
+    if (!keys) return keys.error();
+    std::set<std::pair<__be16, __u8>> published;
+    for (const auto& key : *keys) published.insert({key.host_port, key.proto});
+    for (const auto* list : {&change.remove, &change.upsert}) {
+        for (const auto& mapping : *list) {
+            const auto key = make_port_key(mapping);
+            auto ok = published.count({key.port, key.proto}) ? ports->update(key, 1)
+                                                              : ports->erase(key);
+            if (!ok) return ok;
+        }
+    }
+    return {};
+}
+
+Result<void> KernelDatapath::refresh_local_addresses() {
+    auto addresses = local_ipv4_addresses();
+    if (!addresses) return addresses.error();
+    auto local = Local4Map::open(pin_dir_, kLocal4, BPF_MAP_TYPE_HASH);
+    if (!local) return local.error();
+    std::set<__be32> wanted;
+    for (const auto& addr : *addresses) wanted.insert(make_local4_key(addr).addr);
+    auto present = local->keys();
+    if (!present) return present.error();
+    for (const auto& key : *present)
+        if (wanted.count(key.addr) == 0)
+            if (auto ok = local->erase(key); !ok) return ok;
+    for (const auto addr : wanted)
+        if (auto ok = local->update(fwd_local4_key{addr}, 1); !ok) return ok;
+    return {};
 }
 
 Result<std::vector<Mapping>> KernelDatapath::read_mappings() {

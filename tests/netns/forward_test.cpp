@@ -111,6 +111,10 @@ protected:
         net_->setup_fwd(topo_.host);
     }
 
+    // The socket programs go to an empty cgroup: these tests exercise the TC path, and the
+    // simulated client shares this kernel (tests/netns/host_local_test.cpp covers the hooks).
+    [[nodiscard]] std::string empty_cgroup() const { return net_->empty_cgroup(); }
+
     void TearDown() override {
         // Servers first (their sockets pin the namespaces), then the topology.
         tcp_servers_.clear();
@@ -123,7 +127,8 @@ protected:
     }
 
     void Attach() {
-        const CommandResult r = fwdctl({"attach", MainTopology::kUplink, MainTopology::kBridge});
+        const CommandResult r = fwdctl({"attach", MainTopology::kUplink, MainTopology::kBridge,
+                                        "--cgroup", empty_cgroup()});
         ASSERT_TRUE(r.ok()) << r.describe();
     }
 

@@ -17,6 +17,8 @@ namespace fwd::ctl {
 
 class ControllerTest : public ::testing::Test {
 protected:
+    static constexpr const char* kCgroup = "/sys/fs/cgroup/unified/test";
+
     void SetUp() override {
         char pattern[] = "/tmp/fwd-unit-XXXXXX";
         ASSERT_NE(mkdtemp(pattern), nullptr);

@@ -46,6 +46,28 @@ public:
         if (it == attached.end()) return loader::InterfaceAttachment{ifname, 0, 0, false};
         return it->second;
     }
+    std::set<std::string> cgroups;
+    int address_refreshes = 0;
+
+    Result<loader::CgroupAttachment> attach_cgroup(const std::string& path) override {
+        if (path.empty() || path[0] != '/') return make_error(ErrorCode::NotFound, "cgroup " + path);
+        cgroups.insert(path);
+        return query_cgroup(path).value();
+    }
+    Result<void> detach_cgroup(const std::string& path) override {
+        cgroups.erase(path);
+        return {};
+    }
+    Result<loader::CgroupAttachment> query_cgroup(const std::string& path) override {
+        const std::uint32_t id = cgroups.count(path) ? 20 : 0;
+        return loader::CgroupAttachment{path, {{"connect4", id}, {"bind4", id}}};
+    }
+    Result<void> refresh_local_addresses() override {
+        ++address_refreshes;
+        return {};
+    }
+    loader::KernelFeatures features() override { return {true, true}; }
+
     Result<void> apply(const loader::MappingChange& change) override {
         ++apply_calls;
         if (fail_apply) {

@@ -523,6 +523,20 @@ CommandResult NetnsFixture::exec_in(const std::string& ns, const std::string& sh
     return run_command({"ip", "netns", "exec", ns, "sh", "-c", shell_command}, timeout);
 }
 
+std::string find_cgroup2_mount() {
+    std::ifstream mounts("/proc/mounts");
+    std::string device;
+    std::string mount_point;
+    std::string type;
+    std::string rest;
+    while (mounts >> device >> mount_point >> type && std::getline(mounts, rest)) {
+        if (type == "cgroup2") {
+            return mount_point;
+        }
+    }
+    throw std::runtime_error("no cgroup2 filesystem in /proc/mounts");
+}
+
 void NetnsFixture::setup_fwd(const std::string& fwd_ns) {
     if (!temp_dir_.empty()) {
         throw std::logic_error("setup_fwd called twice");
@@ -543,6 +557,11 @@ void NetnsFixture::setup_fwd(const std::string& fwd_ns) {
             fmt::format("mount bpffs on {}: {}", bpffs_dir_, errno_text(errno)));
     }
     pin_dir_ = bpffs_dir_ + "/pins";
+    empty_cgroup_ = find_cgroup2_mount() + "/" + tag_ + "empty";
+    if (::mkdir(empty_cgroup_.c_str(), 0755) != 0 && errno != EEXIST) {
+        throw std::runtime_error(
+            fmt::format("mkdir cgroup {}: {}", empty_cgroup_, errno_text(errno)));
+    }
 }
 
 CommandResult NetnsFixture::run_fwdctl(const std::vector<std::string>& args,
@@ -567,6 +586,10 @@ void NetnsFixture::teardown() noexcept {
             }
         }
         fwd_ns_.clear();
+        if (!empty_cgroup_.empty()) {
+            (void)::rmdir(empty_cgroup_.c_str());
+            empty_cgroup_.clear();
+        }
         // Deleting a namespace removes its veths (and their peers) and its bridge.
         for (const auto& [short_name, full_name] : namespaces_) {
             if (std::filesystem::exists("/run/netns/" + full_name)) {

@@ -175,6 +175,9 @@ public:
         const std::vector<std::string>& args,
         std::chrono::milliseconds timeout = kCommandTimeout) const;
     [[nodiscard]] const std::string& pin_dir() const { return pin_dir_; }
+    // A cgroup v2 directory with no processes, made by setup_fwd (for socket programs that
+    // must not affect the test).
+    [[nodiscard]] const std::string& empty_cgroup() const { return empty_cgroup_; }
     [[nodiscard]] const std::string& state_dir() const { return state_dir_; }
 
     // Best-effort teardown (the destructor calls it; calling it twice is harmless).
@@ -191,7 +194,11 @@ private:
     std::string bpffs_dir_;
     std::string pin_dir_;
     std::string state_dir_;
+    std::string empty_cgroup_;
 };
+
+// The cgroup v2 mount point, from /proc/mounts. Throws if there is none.
+[[nodiscard]] std::string find_cgroup2_mount();
 
 // Path of the fwdctl binary under test (compile definition FWD_FWDCTL_PATH).
 [[nodiscard]] std::string fwdctl_path();

@@ -25,14 +25,14 @@ TEST_F(ControllerTest, AddBeforeAttachWarnsAndTakesEffectAtAttach) {
     EXPECT_EQ(datapath_.apply_calls, 0);
     EXPECT_TRUE(datapath_.mappings.empty());
 
-    auto attached = controller_->attach({"eth0"});
+    auto attached = controller_->attach({"eth0"}, kCgroup);
     ASSERT_TRUE(attached) << attached.error().message;
     ASSERT_EQ(datapath_.mappings.size(), 1U);
     EXPECT_EQ(datapath_.mappings[0].container_port, 8080);
 }
 
 TEST_F(ControllerTest, AddWhenAttachedUpdatesMapsAtOnce) {
-    ASSERT_TRUE(controller_->attach({"eth0", "br0"}));
+    ASSERT_TRUE(controller_->attach({"eth0", "br0"}, kCgroup));
     ASSERT_TRUE(add("10.0.0.1:8000-8002/udp", "172.17.0.2:9000-9002"));
     EXPECT_EQ(datapath_.mappings.size(), 3U);
     EXPECT_EQ(list(),
@@ -42,7 +42,7 @@ TEST_F(ControllerTest, AddWhenAttachedUpdatesMapsAtOnce) {
 }
 
 TEST_F(ControllerTest, ConflictNamesOwnerAndChangesNothing) {
-    ASSERT_TRUE(controller_->attach({"eth0"}));
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup));
     ASSERT_TRUE(add("80", "172.17.0.2:8080", "web"));
     const auto before = list();
     auto conflict = add("79-81", "172.17.0.3:1-3");
@@ -62,7 +62,7 @@ TEST_F(ControllerTest, WildcardAndExactAddressCoexist) {
 }
 
 TEST_F(ControllerTest, FailedApplyLeavesStateUnchanged) {
-    ASSERT_TRUE(controller_->attach({"eth0"}));
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup));
     ASSERT_TRUE(add("80", "172.17.0.2:8080"));
     datapath_.fail_apply = make_error(ErrorCode::Full, "map fwd_svc4: update: No space left");
     auto failed = add("81", "172.17.0.2:8081");
@@ -87,7 +87,7 @@ TEST_F(ControllerTest, PortZeroAllocatesFromPoolAndExhaustionFails) {
 }
 
 TEST_F(ControllerTest, DelRemovesRangeOrNothing) {
-    ASSERT_TRUE(controller_->attach({"eth0"}));
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup));
     ASSERT_TRUE(add("8000-8001", "172.17.0.2:9000-9001"));
     auto missing = controller_->del(host("8000-8002"));
     ASSERT_FALSE(missing);
@@ -111,7 +111,7 @@ TEST_F(ControllerTest, ListJsonHasContractFields) {
 
 TEST_F(ControllerTest, AttachFailureRollsBackNewInterfaces) {
     datapath_.fail_attach_on = "br0";
-    auto failed = controller_->attach({"eth0", "br0"});
+    auto failed = controller_->attach({"eth0", "br0"}, kCgroup);
     ASSERT_FALSE(failed);
     EXPECT_TRUE(datapath_.attached.empty());
     auto status = controller_->status(false);
@@ -120,7 +120,7 @@ TEST_F(ControllerTest, AttachFailureRollsBackNewInterfaces) {
 }
 
 TEST_F(ControllerTest, AttachRepairsDriftedMaps) {
-    ASSERT_TRUE(controller_->attach({"eth0"}));
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup));
     ASSERT_TRUE(add("80", "172.17.0.2:8080"));
     Mapping stray;
     stray.host_port = 9999;
@@ -128,7 +128,7 @@ TEST_F(ControllerTest, AttachRepairsDriftedMaps) {
     stray.container_port = 1;
     stray.id = 500;
     datapath_.mappings.push_back(stray);
-    ASSERT_TRUE(controller_->attach({"eth0"}));
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup));
     ASSERT_EQ(datapath_.mappings.size(), 1U);
     EXPECT_EQ(datapath_.mappings[0].host_port, 80);
 }
@@ -140,13 +140,26 @@ TEST_F(ControllerTest, DetachUnknownInterfaceFails) {
 }
 
 TEST_F(ControllerTest, DetachAllForgetsInterfacesKeepsMappings) {
-    ASSERT_TRUE(controller_->attach({"eth0", "br0"}));
+    ASSERT_TRUE(controller_->attach({"eth0", "br0"}, kCgroup));
     ASSERT_TRUE(add("80", "172.17.0.2:8080"));
+    EXPECT_EQ(datapath_.cgroups.count(kCgroup), 1U);
     auto out = controller_->detach({}, true);
     ASSERT_TRUE(out) << out.error().message;
-    EXPECT_EQ(out->text, "detached eth0\ndetached br0\n");
+    EXPECT_EQ(out->text, std::string("detached eth0\ndetached br0\n") +
+                             "detached socket programs from cgroup " + kCgroup + "\n");
     EXPECT_TRUE(datapath_.attached.empty());
+    EXPECT_TRUE(datapath_.cgroups.empty());
     EXPECT_EQ(list(), "0.0.0.0:80/tcp -> 172.17.0.2:8080\n");
+}
+
+TEST_F(ControllerTest, AttachRecordsCgroupAndStatusShowsIt) {
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup));
+    EXPECT_GE(datapath_.address_refreshes, 1);
+    auto status = controller_->status(false);
+    ASSERT_TRUE(status);
+    EXPECT_NE(status->text.find(std::string(kCgroup) + "\n    connect4     prog 20"),
+              std::string::npos)
+        << status->text;
 }
 
 TEST_F(ControllerTest, StatsNeedAttach) {

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "support/spec_test_support.h"
+
 namespace fwd::ctl {
 namespace {
 
@@ -17,16 +19,10 @@ constexpr Ipv4Addr kAny{};
 constexpr Ipv4Addr kLoopback = Ipv4Addr::from_octets(127, 0, 0, 1);
 constexpr Ipv4Addr kContainer = Ipv4Addr::from_octets(172, 17, 0, 2);
 
+// A mapping of the container "web" at kContainer.
 Mapping mapping(Ipv4Addr host_addr, std::uint16_t host_port, Proto proto,
                 std::uint16_t container_port) {
-    Mapping m;
-    m.host_addr = host_addr;
-    m.host_port = host_port;
-    m.proto = proto;
-    m.container_addr = kContainer;
-    m.container_port = container_port;
-    m.name = "web";
-    return m;
+    return test::make_mapping(host_addr, host_port, proto, kContainer, container_port, "web");
 }
 
 // --- DockerPortOutput -----------------------------------------------------------------

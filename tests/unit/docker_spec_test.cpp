@@ -10,37 +10,28 @@
 #include <string_view>
 #include <vector>
 
+#include "support/spec_test_support.h"
+
 namespace fwd::ctl {
 namespace {
 
 using namespace std::string_literals;
 
-struct Rejection {
-    std::string input;
-    std::string message;  // expected substring of the error message
-};
-
-// Every rejection is InvalidInput (exit 2) with a one-line message naming the problem.
-template <typename T>
-void expect_rejected(const Result<T>& result, const Rejection& row) {
-    ASSERT_FALSE(result.has_value());
-    EXPECT_EQ(result.error().code, ErrorCode::InvalidInput);
-    EXPECT_NE(result.error().message.find(row.message), std::string::npos)
-        << "message: " << result.error().message;
-    EXPECT_EQ(result.error().message.find('\n'), std::string::npos);
-}
+using test::Accepted;
+using test::expect_accepts;
+using test::expect_rejects;
+using test::format_ports;
+using test::format_proto;
+using test::Rejection;
 
 // The test's own rendering of a request, so a table row reads like the binding it means:
 // "8080/tcp <- 127.0.0.1:80", with "pool" for {0,0} and "A-B" for an allocation range.
 std::string describe(const PublishRequest& request) {
     const auto& hosts = request.host_ports;
-    const auto host_ports = hosts.first == 0 && hosts.last == 0 ? "pool"s
-                            : hosts.first == hosts.last
-                                ? fmt::format("{}", hosts.first)
-                                : fmt::format("{}-{}", hosts.first, hosts.last);
+    const auto host_ports = hosts.first == 0 && hosts.last == 0 ? "pool"s : format_ports(hosts);
     return fmt::format("{}/{} <- {}:{}", request.container.port,
-                       request.container.proto == Proto::Tcp ? "tcp" : "udp",
-                       request.host_addr.to_string(), host_ports);
+                       format_proto(request.container.proto), request.host_addr.to_string(),
+                       host_ports);
 }
 
 std::vector<std::string> describe(const std::vector<PublishRequest>& requests) {
@@ -64,11 +55,7 @@ std::vector<std::string> pooled(int first, int last) {
 // --- PublishSpecParser ----------------------------------------------------------------
 
 TEST(PublishSpecParser, AcceptsDocumentedForms) {
-    struct Row {
-        std::string input;
-        std::vector<std::string> expected;
-    };
-    const std::vector<Row> rows = {
+    const std::vector<Accepted<std::vector<std::string>>> rows = {
         // The examples of `docker run --help` and the "Publish or expose port" docs.
         {"8080", {"8080/tcp <- 0.0.0.0:pool"}},
         {"80:8080", {"8080/tcp <- 0.0.0.0:80"}},
@@ -101,12 +88,8 @@ TEST(PublishSpecParser, AcceptsDocumentedForms) {
         // Go's ParseUint reads leading zeros as decimal, so does fwd.
         {"080:08080", {"8080/tcp <- 0.0.0.0:80"}},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        const auto result = parse_publish_spec(row.input);
-        ASSERT_TRUE(result.has_value()) << result.error().message;
-        EXPECT_EQ(describe(*result), row.expected);
-    }
+    expect_accepts(parse_publish_spec, rows,
+                   [](const std::vector<PublishRequest>& requests) { return describe(requests); });
 }
 
 TEST(PublishSpecParser, FillsRequestFields) {
@@ -180,10 +163,7 @@ TEST(PublishSpecParser, RejectsMalformedSpecs) {
          "80:80",
          "contains a non-printable byte"},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        expect_rejected(parse_publish_spec(row.input), row);
-    }
+    expect_rejects(parse_publish_spec, rows);
 }
 
 TEST(PublishSpecParser, CutsLongInputShortInMessages) {
@@ -204,11 +184,7 @@ TEST(PublishSpecParser, ExpandsTheWholePortSpace) {
 // --- ExposeSpecParser -----------------------------------------------------------------
 
 TEST(ExposeSpecParser, AcceptsPortsAndRanges) {
-    struct Row {
-        std::string input;
-        std::vector<ContainerPort> expected;
-    };
-    const std::vector<Row> rows = {
+    const std::vector<Accepted<std::vector<ContainerPort>>> rows = {
         {"80", {{80, Proto::Tcp}}},
         {"80/udp", {{80, Proto::Udp}}},
         {"443/TCP", {{443, Proto::Tcp}}},
@@ -217,12 +193,7 @@ TEST(ExposeSpecParser, AcceptsPortsAndRanges) {
         {"65535", {{65535, Proto::Tcp}}},
         {"7-7/udp", {{7, Proto::Udp}}},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        const auto result = parse_expose_spec(row.input);
-        ASSERT_TRUE(result.has_value()) << result.error().message;
-        EXPECT_EQ(*result, row.expected);
-    }
+    expect_accepts(parse_expose_spec, rows);
 }
 
 TEST(ExposeSpecParser, RejectsMalformedSpecs) {
@@ -239,10 +210,7 @@ TEST(ExposeSpecParser, RejectsMalformedSpecs) {
         {"80/", "missing protocol"},
         {" 80", "contains whitespace"},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        expect_rejected(parse_expose_spec(row.input), row);
-    }
+    expect_rejects(parse_expose_spec, rows);
 }
 
 TEST(ExposeSpecParser, FormatsContainerPortsAsDockerNamesThem) {
@@ -253,11 +221,7 @@ TEST(ExposeSpecParser, FormatsContainerPortsAsDockerNamesThem) {
 // --- EnvParser ------------------------------------------------------------------------
 
 TEST(EnvParser, SplitsAtTheFirstEquals) {
-    struct Row {
-        std::string input;
-        EnvVar expected;
-    };
-    const std::vector<Row> rows = {
+    const std::vector<Accepted<EnvVar>> rows = {
         {"A=1", {"A", "1"}},
         {"FOO=bar", {"FOO", "bar"}},
         {"_X=", {"_X", ""}},
@@ -266,12 +230,7 @@ TEST(EnvParser, SplitsAtTheFirstEquals) {
         {"TAB=a\tb", {"TAB", "a\tb"}},
         {"U=\xc3\xa9", {"U", "\xc3\xa9"}},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        const auto result = parse_env(row.input);
-        ASSERT_TRUE(result.has_value()) << result.error().message;
-        EXPECT_EQ(*result, row.expected);
-    }
+    expect_accepts(parse_env, rows);
 }
 
 TEST(EnvParser, NeverQuotesTheValue) {
@@ -294,30 +253,18 @@ TEST(EnvParser, RejectsBadVariables) {
         {"K=a\nb", R"(--env "K": value contains a control character)"},
         {"K=\x7f", "value contains a control character"},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        expect_rejected(parse_env(row.input), row);
-    }
+    expect_rejects(parse_env, rows);
 }
 
 // --- PortQueryParser ------------------------------------------------------------------
 
 TEST(PortQueryParser, DefaultsToTcp) {
-    struct Row {
-        std::string input;
-        ContainerPort expected;
-    };
-    const std::vector<Row> rows = {
+    const std::vector<Accepted<ContainerPort>> rows = {
         {"80", {80, Proto::Tcp}},     {"80/tcp", {80, Proto::Tcp}},
         {"53/udp", {53, Proto::Udp}}, {"65535/udp", {65535, Proto::Udp}},
         {"1", {1, Proto::Tcp}},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        const auto result = parse_port_query(row.input);
-        ASSERT_TRUE(result.has_value()) << result.error().message;
-        EXPECT_EQ(*result, row.expected);
-    }
+    expect_accepts(parse_port_query, rows);
 }
 
 TEST(PortQueryParser, RejectsWhatDockerCannotFind) {
@@ -334,31 +281,19 @@ TEST(PortQueryParser, RejectsWhatDockerCannotFind) {
         {"80/", "missing protocol"},
         {"80 ", "contains whitespace"},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        expect_rejected(parse_port_query(row.input), row);
-    }
+    expect_rejects(parse_port_query, rows);
 }
 
 // --- LinkParser -----------------------------------------------------------------------
 
 TEST(LinkParser, DefaultsAliasToServer) {
-    struct Row {
-        std::string input;
-        LinkSpec expected;
-    };
-    const std::vector<Row> rows = {
+    const std::vector<Accepted<LinkSpec>> rows = {
         {"web", {"web", "web"}},
         {"web:db", {"web", "db"}},
         {"my-web.1:my_db", {"my-web.1", "my_db"}},
         {"Web2:DB", {"Web2", "DB"}},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        const auto result = parse_link(row.input);
-        ASSERT_TRUE(result.has_value()) << result.error().message;
-        EXPECT_EQ(*result, row.expected);
-    }
+    expect_accepts(parse_link, rows);
 }
 
 TEST(LinkParser, RejectsBadNamesAndForms) {
@@ -371,10 +306,7 @@ TEST(LinkParser, RejectsBadNamesAndForms) {
         {"web:d b", R"(invalid name "d b")"},
         {"/web:/app/db", R"(invalid name "/web")"},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        expect_rejected(parse_link(row.input), row);
-    }
+    expect_rejects(parse_link, rows);
 }
 
 // --- NameValidator --------------------------------------------------------------------
@@ -403,10 +335,7 @@ TEST(NameValidator, RejectsOtherNames) {
         {"we\nb", R"(invalid name "we\x0ab")"},
         {std::string(129, 'a'), "longer than 128 characters"},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        expect_rejected(validate_name(row.input), row);
-    }
+    expect_rejects(validate_name, rows);
 }
 
 }  // namespace

@@ -135,7 +135,7 @@ TEST_F(PublishTest, BadContainerAddressIsUsageError) {
 }
 
 TEST_F(PublishTest, UnpublishRemovesEverythingOfTheContainer) {
-    ASSERT_TRUE(controller_->attach({"eth0"}));
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup));
     ASSERT_TRUE(publish("web", "172.17.0.2", {.specs = {"80:80", "53:53/udp"}}));
     ASSERT_TRUE(publish("db", "172.17.0.3", {.specs = {"5432:5432"}}));
     auto out = controller_->unpublish("web");
@@ -189,7 +189,7 @@ TEST_F(PublishTest, LinkEnvComesFromTheServerRecord) {
 }
 
 TEST_F(PublishTest, RestoreReattachesAndRefillsMaps) {
-    ASSERT_TRUE(controller_->attach({"eth0", "br0"}));
+    ASSERT_TRUE(controller_->attach({"eth0", "br0"}, kCgroup));
     ASSERT_TRUE(publish("web", "172.17.0.2", {.specs = {"80:80"}}));
     // A reboot: programs, attachments and maps are gone, and br0 has not come back.
     datapath_.loaded = false;

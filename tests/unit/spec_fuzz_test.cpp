@@ -7,127 +7,85 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <random>
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include "fwd/ctl/spec.h"
+#include "support/random_text.h"
+#include "support/spec_test_support.h"
 
 namespace fwd::ctl {
 namespace {
 
 constexpr int kIterations = 200000;
 constexpr std::uint32_t kSeed = 20240611;
-// Messages quote at most a short prefix of the input, so they stay one short line.
-constexpr std::size_t kMaxMessage = 400;
 
-// Fragments chosen to hit the grammar's edges: separators, boundary numbers, protocols,
-// brackets, whitespace and NUL.
-const std::vector<std::string>& fragments() {
-    using namespace std::string_literals;
-    // One fragment per line would bury the list.
-    // clang-format off
-    static const std::vector<std::string> kFragments = {
-        "0", "1", "8", "9", "00", "01", "80", "255", "256", "65535", "65536", "70000",
-        "4294967296", "4294967376", "99999999999999999999", ".", ":", "-", "/", "[", "]",
-        "::", "tcp", "udp", "TCP", "Udp", "sctp", "icmp", "a", "x", "f", "+", " ", "\t",
-        "\0"s, "\xff", "\"", "\\", "0.0.0.0", "172.17.0.2", "10.0.0.1", "224.0.0.1",
-        "255.255.255.255", "127.0.0.1", "8000-8010", "49000-49900"};
-    // clang-format on
-    return kFragments;
-}
+using test::format_addr;
+using test::format_ports;
+using test::format_proto;
+using test::RandomText;
+using test::succeeded;
+using test::well_formed_failure;
 
 class Generator {
 public:
-    explicit Generator(std::uint32_t seed) : rng_(seed) {}
+    explicit Generator(std::uint32_t seed) : random_(seed, alphabet()) {}
 
     std::string next() {
-        switch (pick(10)) {
+        switch (random_.pick(10)) {
             case 0:
-                return random_bytes(pick(12));
+                return random_.random_bytes(random_.pick(12));
             case 1:
-                return very_long();
+                return random_.very_long();
             default:
-                return pick(2) == 0 ? fragment_soup() : almost_valid();
+                return random_.pick(2) == 0 ? random_.fragment_soup() : almost_valid();
         }
     }
 
 private:
-    std::size_t pick(std::size_t bound) {
-        return std::uniform_int_distribution<std::size_t>(0, bound - 1)(rng_);
-    }
-
-    std::string random_bytes(std::size_t length) {
-        // The trailing NUL is part of the alphabet, hence the explicit length.
-        static constexpr std::string_view kAlphabet{"0123456789.:-/[]abctpuTCPUDx \0", 30};
-        std::string out;
-        for (std::size_t i = 0; i < length; ++i) {
-            out += kAlphabet[pick(kAlphabet.size())];
-        }
-        return out;
-    }
-
-    // Rare, so the whole test stays fast; long enough to catch quadratic or unbounded work.
-    std::string very_long() {
-        if (pick(100) != 0) {
-            return fragment_soup();
-        }
-        std::string out(1000 + pick(10000), "0123456789.:-"[pick(13)]);
-        out[pick(out.size())] = ':';
-        return out;
-    }
-
-    std::string fragment_soup() {
-        std::string out;
-        const auto count = 1 + pick(6);
-        for (std::size_t i = 0; i < count; ++i) {
-            out += fragments()[pick(fragments().size())];
-        }
-        return out;
-    }
-
-    std::string number(std::uint32_t bound) {
-        return std::to_string(std::uniform_int_distribution<std::uint32_t>(0, bound)(rng_));
+    // Fragments chosen to hit the grammar's edges: separators, boundary numbers, protocols,
+    // brackets, whitespace and NUL.
+    static test::TextAlphabet alphabet() {
+        using namespace std::string_literals;
+        // One fragment per line would bury the list.
+        // clang-format off
+        return {
+            .fragments = {
+                "0", "1", "8", "9", "00", "01", "80", "255", "256", "65535", "65536", "70000",
+                "4294967296", "4294967376", "99999999999999999999", ".", ":", "-", "/", "[", "]",
+                "::", "tcp", "udp", "TCP", "Udp", "sctp", "icmp", "a", "x", "f", "+", " ", "\t",
+                "\0"s, "\xff", "\"", "\\", "0.0.0.0", "172.17.0.2", "10.0.0.1", "224.0.0.1",
+                "255.255.255.255", "127.0.0.1", "8000-8010", "49000-49900"},
+            .bytes = "0123456789.:-/[]abctpuTCPUDx \0"s,
+            .long_fill = "0123456789.:-",
+        };
+        // clang-format on
     }
 
     // Grammar-shaped input with an occasional one-byte mutation, so successes are common
     // enough for the round-trip checks to mean something.
     std::string almost_valid() {
         std::string out;
-        if (pick(2) == 0) {
-            out += fmt::format("{}.{}.{}.{}:", number(260), number(260), number(260), number(260));
+        if (random_.pick(2) == 0) {
+            out += fmt::format("{}.{}.{}.{}:", random_.number(260), random_.number(260),
+                               random_.number(260), random_.number(260));
         }
-        out += number(pick(4) == 0 ? 70000 : 65535);
-        if (pick(3) == 0) {
-            out += "-" + number(65535);
+        out += random_.number(random_.pick(4) == 0 ? 70000 : 65535);
+        if (random_.pick(3) == 0) {
+            out += "-" + random_.number(65535);
         }
-        if (pick(2) == 0) {
-            out += pick(2) == 0 ? "/tcp" : "/UDP";
+        if (random_.pick(2) == 0) {
+            out += random_.pick(2) == 0 ? "/tcp" : "/UDP";
         }
-        if (pick(8) == 0) {
-            out[pick(out.size())] = fragments()[pick(fragments().size())].front();
-        }
-        return out;
+        return random_.maybe_mutate(out);
     }
 
-    std::mt19937 rng_;
+    RandomText random_;
 };
 
 // The test's own formatters, independent of anything in fwd, for the round trips.
-std::string format_ports(PortRange ports) {
-    return ports.first == ports.last ? fmt::format("{}", ports.first)
-                                     : fmt::format("{}-{}", ports.first, ports.last);
-}
-
-std::string format_addr(Ipv4Addr addr) {
-    const auto v = addr.value();
-    return fmt::format("{}.{}.{}.{}", v >> 24, (v >> 16) & 0xffU, (v >> 8) & 0xffU, v & 0xffU);
-}
-
 std::string format_host(const HostSpec& spec) {
     return fmt::format("{}:{}/{}", format_addr(spec.addr), format_ports(spec.ports),
-                       spec.proto == Proto::Tcp ? "tcp" : "udp");
+                       format_proto(spec.proto));
 }
 
 std::string format_container(const ContainerSpec& spec) {
@@ -137,22 +95,6 @@ std::string format_container(const ContainerSpec& spec) {
 bool is_unicast(Ipv4Addr addr) {
     const auto v = addr.value();
     return v != 0 && v != 0xffffffffU && (v >> 28) != 0xeU;
-}
-
-// A failure must be a usage error with a short, single-line, NUL-free message.
-template <typename T>
-::testing::AssertionResult well_formed_failure(const Result<T>& result) {
-    const auto& message = result.error().message;
-    if (result.error().code != ErrorCode::InvalidInput) {
-        return ::testing::AssertionFailure() << "not InvalidInput: " << message;
-    }
-    if (message.empty() || message.size() > kMaxMessage) {
-        return ::testing::AssertionFailure() << "bad message length " << message.size();
-    }
-    if (message.find('\n') != std::string::npos || message.find('\0') != std::string::npos) {
-        return ::testing::AssertionFailure() << "control byte in: " << message;
-    }
-    return ::testing::AssertionSuccess();
 }
 
 bool valid_range(PortRange ports) {
@@ -170,21 +112,17 @@ struct Successes {
 
 void check_ipv4(const std::string& input, Successes& seen) {
     const auto addr = parse_ipv4(input);
-    if (!addr) {
-        EXPECT_TRUE(well_formed_failure(addr)) << input;
+    if (!succeeded(addr, input, seen.ipv4)) {
         return;
     }
-    ++seen.ipv4;
     EXPECT_EQ(format_addr(*addr), input);  // strict parser: the canonical form is the only one
 }
 
 void check_proto(const std::string& input, Successes& seen) {
     const auto proto = parse_proto(input);
-    if (!proto) {
-        EXPECT_TRUE(well_formed_failure(proto)) << input;
+    if (!succeeded(proto, input, seen.proto)) {
         return;
     }
-    ++seen.proto;
     const auto again = parse_proto(to_string(*proto));
     ASSERT_TRUE(again.has_value()) << input;
     EXPECT_EQ(*again, *proto);
@@ -192,11 +130,9 @@ void check_proto(const std::string& input, Successes& seen) {
 
 void check_range(const std::string& input, Successes& seen) {
     const auto ports = parse_port_range(input);
-    if (!ports) {
-        EXPECT_TRUE(well_formed_failure(ports)) << input;
+    if (!succeeded(ports, input, seen.range)) {
         return;
     }
-    ++seen.range;
     EXPECT_TRUE(valid_range(*ports)) << input;
     const auto again = parse_port_range(format_ports(*ports));
     ASSERT_TRUE(again.has_value()) << input;
@@ -205,11 +141,9 @@ void check_range(const std::string& input, Successes& seen) {
 
 std::optional<HostSpec> check_host(const std::string& input, Successes& seen) {
     const auto spec = parse_host_spec(input);
-    if (!spec) {
-        EXPECT_TRUE(well_formed_failure(spec)) << input;
+    if (!succeeded(spec, input, seen.host)) {
         return std::nullopt;
     }
-    ++seen.host;
     EXPECT_TRUE(spec->wants_allocation() ? spec->ports.last == 0 : valid_range(spec->ports))
         << input;
     const auto again = parse_host_spec(format_host(*spec));
@@ -219,11 +153,9 @@ std::optional<HostSpec> check_host(const std::string& input, Successes& seen) {
 
 std::optional<ContainerSpec> check_container(const std::string& input, Successes& seen) {
     const auto spec = parse_container_spec(input);
-    if (!spec) {
-        EXPECT_TRUE(well_formed_failure(spec)) << input;
+    if (!succeeded(spec, input, seen.container)) {
         return std::nullopt;
     }
-    ++seen.container;
     EXPECT_TRUE(valid_range(spec->ports)) << input;
     EXPECT_TRUE(is_unicast(spec->addr)) << input;
     const auto again = parse_container_spec(format_container(*spec));
@@ -233,11 +165,9 @@ std::optional<ContainerSpec> check_container(const std::string& input, Successes
 
 void check_pool(const std::string& input, Successes& seen) {
     const auto pool = parse_pool_range(input);
-    if (!pool) {
-        EXPECT_TRUE(well_formed_failure(pool)) << input;
+    if (!succeeded(pool, input, seen.pool)) {
         return;
     }
-    ++seen.pool;
     EXPECT_TRUE(valid_range(*pool)) << input;
     const auto again = parse_pool_range(fmt::format("{}-{}", pool->first, pool->last));
     ASSERT_TRUE(again.has_value()) << input;

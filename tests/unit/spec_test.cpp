@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "support/spec_test_support.h"
+
 namespace fwd::ctl {
 namespace {
 
@@ -16,30 +18,16 @@ using namespace std::string_literals;
 constexpr Ipv4Addr kAny{};
 constexpr Ipv4Addr kContainer = Ipv4Addr::from_octets(172, 17, 0, 2);
 
-struct Rejection {
-    std::string input;
-    std::string message;  // expected substring of the error message
-};
-
-// Every rejection is InvalidInput (exit 2) with a one-line message naming the problem.
-template <typename T>
-void expect_rejected(const Result<T>& result, const Rejection& row) {
-    ASSERT_FALSE(result.has_value());
-    EXPECT_EQ(result.error().code, ErrorCode::InvalidInput);
-    EXPECT_TRUE(result.error().is_usage_error());
-    EXPECT_NE(result.error().message.find(row.message), std::string::npos)
-        << "message: " << result.error().message;
-    EXPECT_EQ(result.error().message.find('\n'), std::string::npos);
-}
+using test::Accepted;
+using test::expect_accepts;
+using test::expect_rejects;
+using test::make_mapping;
+using test::Rejection;
 
 // --- Ipv4Parser -----------------------------------------------------------------------
 
 TEST(Ipv4Parser, AcceptsDottedQuads) {
-    struct Row {
-        std::string input;
-        Ipv4Addr expected;
-    };
-    const std::vector<Row> rows = {
+    const std::vector<Accepted<Ipv4Addr>> rows = {
         {"0.0.0.0", kAny},
         {"172.17.0.2", kContainer},
         {"10.0.0.1", Ipv4Addr::from_octets(10, 0, 0, 1)},
@@ -47,12 +35,7 @@ TEST(Ipv4Parser, AcceptsDottedQuads) {
         {"127.0.0.1", Ipv4Addr{0x7f000001U}},
         {"1.20.200.0", Ipv4Addr::from_octets(1, 20, 200, 0)},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        const auto result = parse_ipv4(row.input);
-        ASSERT_TRUE(result.has_value()) << result.error().message;
-        EXPECT_EQ(*result, row.expected);
-    }
+    expect_accepts(parse_ipv4, rows);
 }
 
 TEST(Ipv4Parser, RejectsMalformedAddresses) {
@@ -78,29 +61,17 @@ TEST(Ipv4Parser, RejectsMalformedAddresses) {
         {"[::1]", "IPv6 address \"[::1]\" is not supported yet"},
         {"::1", "IPv6 address \"::1\" is not supported yet"},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        expect_rejected(parse_ipv4(row.input), row);
-    }
+    expect_rejects(parse_ipv4, rows);
 }
 
 // --- ProtoParser ----------------------------------------------------------------------
 
 TEST(ProtoParser, AcceptsTcpAndUdpInAnyCase) {
-    struct Row {
-        std::string input;
-        Proto expected;
-    };
-    const std::vector<Row> rows = {
+    const std::vector<Accepted<Proto>> rows = {
         {"tcp", Proto::Tcp}, {"TCP", Proto::Tcp}, {"Tcp", Proto::Tcp},
         {"udp", Proto::Udp}, {"UDP", Proto::Udp}, {"uDp", Proto::Udp},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        const auto result = parse_proto(row.input);
-        ASSERT_TRUE(result.has_value()) << result.error().message;
-        EXPECT_EQ(*result, row.expected);
-    }
+    expect_accepts(parse_proto, rows);
 }
 
 TEST(ProtoParser, RejectsOtherProtocols) {
@@ -112,20 +83,13 @@ TEST(ProtoParser, RejectsOtherProtocols) {
         {"tc", "unknown protocol"},
         {"", "missing protocol"},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        expect_rejected(parse_proto(row.input), row);
-    }
+    expect_rejects(parse_proto, rows);
 }
 
 // --- PortRangeParser ------------------------------------------------------------------
 
 TEST(PortRangeParser, AcceptsSinglePortsAndRanges) {
-    struct Row {
-        std::string input;
-        PortRange expected;
-    };
-    const std::vector<Row> rows = {
+    const std::vector<Accepted<PortRange>> rows = {
         {"1", {1, 1}},
         {"80", {80, 80}},
         {"65535", {65535, 65535}},
@@ -133,12 +97,7 @@ TEST(PortRangeParser, AcceptsSinglePortsAndRanges) {
         {"80-80", {80, 80}},
         {"1-65535", {1, 65535}},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        const auto result = parse_port_range(row.input);
-        ASSERT_TRUE(result.has_value()) << result.error().message;
-        EXPECT_EQ(*result, row.expected);
-    }
+    expect_accepts(parse_port_range, rows);
 }
 
 TEST(PortRangeParser, RejectsMalformedRanges) {
@@ -157,21 +116,14 @@ TEST(PortRangeParser, RejectsMalformedRanges) {
         {" 80", "contains whitespace"},
         {"", "empty port range"},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        expect_rejected(parse_port_range(row.input), row);
-    }
+    expect_rejects(parse_port_range, rows);
 }
 
 // --- HostSpecParser -------------------------------------------------------------------
 
 TEST(HostSpecParser, AcceptsDocumentedForms) {
-    struct Row {
-        std::string input;
-        HostSpec expected;
-    };
     const Ipv4Addr ten = Ipv4Addr::from_octets(10, 0, 0, 1);
-    const std::vector<Row> rows = {
+    const std::vector<Accepted<HostSpec>> rows = {
         {"80", {kAny, {80, 80}, Proto::Tcp}},
         {"80/tcp", {kAny, {80, 80}, Proto::Tcp}},
         {"80/UDP", {kAny, {80, 80}, Proto::Udp}},
@@ -181,32 +133,22 @@ TEST(HostSpecParser, AcceptsDocumentedForms) {
         {"8000-8010", {kAny, {8000, 8010}, Proto::Tcp}},
         {"65535/udp", {kAny, {65535, 65535}, Proto::Udp}},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        const auto result = parse_host_spec(row.input);
-        ASSERT_TRUE(result.has_value()) << result.error().message;
-        EXPECT_EQ(*result, row.expected);
-        EXPECT_FALSE(result->wants_allocation());
-    }
+    expect_accepts(parse_host_spec, rows, [](const HostSpec& spec) {
+        EXPECT_FALSE(spec.wants_allocation());
+        return spec;
+    });
 }
 
 TEST(HostSpecParser, TreatsLonePortZeroAsAllocation) {
-    struct Row {
-        std::string input;
-        HostSpec expected;
-    };
-    const std::vector<Row> rows = {
+    const std::vector<Accepted<HostSpec>> rows = {
         {"0", {kAny, {0, 0}, Proto::Tcp}},
         {"0/udp", {kAny, {0, 0}, Proto::Udp}},
         {"127.0.0.1:0", {Ipv4Addr{0x7f000001U}, {0, 0}, Proto::Tcp}},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        const auto result = parse_host_spec(row.input);
-        ASSERT_TRUE(result.has_value()) << result.error().message;
-        EXPECT_EQ(*result, row.expected);
-        EXPECT_TRUE(result->wants_allocation());
-    }
+    expect_accepts(parse_host_spec, rows, [](const HostSpec& spec) {
+        EXPECT_TRUE(spec.wants_allocation());
+        return spec;
+    });
 }
 
 TEST(HostSpecParser, RejectsMalformedSpecs) {
@@ -244,10 +186,7 @@ TEST(HostSpecParser, RejectsMalformedSpecs) {
         {"80-4294967376", "must be 1-65535"},
         {"0-0", "must be 1-65535"},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        expect_rejected(parse_host_spec(row.input), row);
-    }
+    expect_rejects(parse_host_spec, rows);
 }
 
 TEST(HostSpecParser, EscapesAndShortensQuotedInput) {
@@ -264,22 +203,13 @@ TEST(HostSpecParser, EscapesAndShortensQuotedInput) {
 // --- ContainerSpecParser --------------------------------------------------------------
 
 TEST(ContainerSpecParser, AcceptsAddressWithPortOrRange) {
-    struct Row {
-        std::string input;
-        ContainerSpec expected;
-    };
-    const std::vector<Row> rows = {
+    const std::vector<Accepted<ContainerSpec>> rows = {
         {"172.17.0.2:8080", {kContainer, {8080, 8080}}},
         {"172.17.0.2:8080-8090", {kContainer, {8080, 8090}}},
         {"127.0.0.1:1", {Ipv4Addr{0x7f000001U}, {1, 1}}},
         {"223.255.255.254:65535", {Ipv4Addr::from_octets(223, 255, 255, 254), {65535, 65535}}},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        const auto result = parse_container_spec(row.input);
-        ASSERT_TRUE(result.has_value()) << result.error().message;
-        EXPECT_EQ(*result, row.expected);
-    }
+    expect_accepts(parse_container_spec, rows);
 }
 
 TEST(ContainerSpecParser, RejectsMalformedSpecs) {
@@ -301,30 +231,18 @@ TEST(ContainerSpecParser, RejectsMalformedSpecs) {
         {"[fd00::2]:80", "IPv6 address \"[fd00::2]\" is not supported yet"},
         {"172.17.0.2 :80", "contains whitespace"},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        expect_rejected(parse_container_spec(row.input), row);
-    }
+    expect_rejects(parse_container_spec, rows);
 }
 
 // --- PoolRangeParser ------------------------------------------------------------------
 
 TEST(PoolRangeParser, AcceptsRanges) {
-    struct Row {
-        std::string input;
-        PortRange expected;
-    };
-    const std::vector<Row> rows = {
+    const std::vector<Accepted<PortRange>> rows = {
         {"49000-49900", {49000, 49900}},
         {"49153-65535", {49153, 65535}},
         {"1000-1000", {1000, 1000}},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        const auto result = parse_pool_range(row.input);
-        ASSERT_TRUE(result.has_value()) << result.error().message;
-        EXPECT_EQ(*result, row.expected);
-    }
+    expect_accepts(parse_pool_range, rows);
 }
 
 TEST(PoolRangeParser, RejectsMalformedRanges) {
@@ -336,10 +254,7 @@ TEST(PoolRangeParser, RejectsMalformedRanges) {
         {"49000-70000", "must be 1-65535"},
         {"49000 - 49900", "contains whitespace"},
     };
-    for (const auto& row : rows) {
-        SCOPED_TRACE(row.input);
-        expect_rejected(parse_pool_range(row.input), row);
-    }
+    expect_rejects(parse_pool_range, rows);
 }
 
 // --- SpecPair -------------------------------------------------------------------------
@@ -396,17 +311,6 @@ TEST(SpecPair, RejectsAllocationWithContainerRange) {
 
 // --- MappingFormat --------------------------------------------------------------------
 
-Mapping mapping(Ipv4Addr host_addr, std::uint16_t host_port, Proto proto, Ipv4Addr to,
-                std::uint16_t to_port) {
-    Mapping m;
-    m.host_addr = host_addr;
-    m.host_port = host_port;
-    m.proto = proto;
-    m.container_addr = to;
-    m.container_port = to_port;
-    return m;
-}
-
 TEST(MappingFormat, PrintsProtocolNames) {
     EXPECT_EQ(to_string(Proto::Tcp), "tcp");
     EXPECT_EQ(to_string(Proto::Udp), "udp");
@@ -420,11 +324,11 @@ TEST(MappingFormat, PrintsDottedQuads) {
 }
 
 TEST(MappingFormat, PrintsMappingAndHostKey) {
-    const auto m = mapping(kAny, 80, Proto::Tcp, kContainer, 8080);
+    const auto m = make_mapping(kAny, 80, Proto::Tcp, kContainer, 8080);
     EXPECT_EQ(to_string(m), "0.0.0.0:80/tcp -> 172.17.0.2:8080");
     EXPECT_EQ(host_key_string(m), "0.0.0.0:80/tcp");
 
-    const auto udp = mapping(Ipv4Addr{0x7f000001U}, 5353, Proto::Udp, kContainer, 53);
+    const auto udp = make_mapping(Ipv4Addr{0x7f000001U}, 5353, Proto::Udp, kContainer, 53);
     EXPECT_EQ(to_string(udp), "127.0.0.1:5353/udp -> 172.17.0.2:53");
     EXPECT_EQ(host_key_string(udp), "127.0.0.1:5353/udp");
 }
@@ -433,13 +337,13 @@ TEST(MappingFormat, OrdersByAddressPortThenProtocol) {
     const Ipv4Addr ten = Ipv4Addr::from_octets(10, 0, 0, 1);
     const Ipv4Addr other = Ipv4Addr::from_octets(172, 17, 0, 3);
     const std::vector<Mapping> expected = {
-        mapping(kAny, 80, Proto::Tcp, kContainer, 8080),
-        mapping(kAny, 80, Proto::Udp, kContainer, 8080),
-        mapping(kAny, 443, Proto::Tcp, kContainer, 8443),
-        mapping(kAny, 1000, Proto::Tcp, kContainer, 1),
-        mapping(kAny, 1000, Proto::Tcp, other, 1),
-        mapping(ten, 22, Proto::Tcp, kContainer, 22),
-        mapping(ten, 22, Proto::Tcp, kContainer, 2222),
+        make_mapping(kAny, 80, Proto::Tcp, kContainer, 8080),
+        make_mapping(kAny, 80, Proto::Udp, kContainer, 8080),
+        make_mapping(kAny, 443, Proto::Tcp, kContainer, 8443),
+        make_mapping(kAny, 1000, Proto::Tcp, kContainer, 1),
+        make_mapping(kAny, 1000, Proto::Tcp, other, 1),
+        make_mapping(ten, 22, Proto::Tcp, kContainer, 22),
+        make_mapping(ten, 22, Proto::Tcp, kContainer, 2222),
     };
     auto shuffled = expected;
     std::reverse(shuffled.begin(), shuffled.end());

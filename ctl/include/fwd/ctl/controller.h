@@ -44,7 +44,9 @@ public:
                ControllerOptions options)
         : datapath_(datapath), store_(store), probe_(probe), options_(std::move(options)) {}
 
-    [[nodiscard]] Result<CommandOutput> attach(const std::vector<std::string>& interfaces);
+    // Attaches the TC programs to the interfaces and the socket programs to `cgroup`.
+    [[nodiscard]] Result<CommandOutput> attach(const std::vector<std::string>& interfaces,
+                                               const std::string& cgroup);
     [[nodiscard]] Result<CommandOutput> detach(const std::vector<std::string>& interfaces, bool all);
     [[nodiscard]] Result<CommandOutput> add(const HostSpec& host, const ContainerSpec& container,
                                             const std::string& name, bool json);
@@ -72,6 +74,7 @@ private:
                                                PortAllocator& allocator);
     [[nodiscard]] Result<CommandOutput> attach_recorded(const State& state,
                                                         const std::vector<std::string>& interfaces,
+                                                        const std::vector<std::string>& cgroups,
                                                         bool skip_missing);
 
     loader::Datapath& datapath_;

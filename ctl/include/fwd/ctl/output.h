@@ -23,6 +23,7 @@ struct StatusReport {
     std::string pin_dir;
     std::string state_file;
     std::vector<loader::InterfaceAttachment> interfaces;  // every interface in the state
+    std::vector<loader::CgroupAttachment> cgroups;         // every cgroup in the state
     std::vector<loader::MapFill> maps;
     std::size_t mapping_count = 0;
 };

@@ -42,6 +42,7 @@ struct State {
     std::vector<InterfaceRecord> interfaces;
     std::vector<ContainerRecord> containers;
     std::vector<AllocationCursor> cursors;
+    std::vector<std::string> cgroups;  // cgroup v2 dirs with fwd's socket programs
     bool operator==(const State&) const = default;
 
     [[nodiscard]] const ContainerRecord* find_container(std::string_view name) const;

@@ -2,6 +2,7 @@
 // ctl logic talks only to this interface; tests substitute an in-memory fake.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -44,6 +45,23 @@ struct InterfaceAttachment {
     [[nodiscard]] bool attached() const { return ingress_prog_id != 0 && egress_prog_id != 0; }
 };
 
+// fwd's socket programs on one cgroup. Program ids are 0 where a hook is not attached.
+struct CgroupAttachment {
+    std::string path;
+    std::vector<std::pair<std::string, std::uint32_t>> programs;  // hook name, program id
+
+    [[nodiscard]] bool attached() const {
+        return !programs.empty() &&
+               std::all_of(programs.begin(), programs.end(), [](const auto& p) { return p.second != 0; });
+    }
+};
+
+// What the running kernel offers, probed at load.
+struct KernelFeatures {
+    bool set_retval = false;  // bpf_set_retval (5.18): a refused bind is EADDRINUSE, else EPERM
+    bool batch_ops = false;   // map batch operations (5.6)
+};
+
 // One command's map edits, applied all or nothing: removals first, then upserts.
 struct MappingChange {
     std::vector<Mapping> remove;
@@ -66,6 +84,15 @@ public:
     [[nodiscard]] virtual Result<void> detach(const std::string& ifname, bool remove_clsact) = 0;
     [[nodiscard]] virtual Result<InterfaceAttachment> query(const std::string& ifname) = 0;
 
+    // Attaches (or atomically replaces, through pinned links) the socket programs on a
+    // cgroup v2 directory; needs load().
+    [[nodiscard]] virtual Result<CgroupAttachment> attach_cgroup(const std::string& path) = 0;
+    [[nodiscard]] virtual Result<void> detach_cgroup(const std::string& path) = 0;
+    [[nodiscard]] virtual Result<CgroupAttachment> query_cgroup(const std::string& path) = 0;
+    // Re-reads the host's IPv4 addresses (this namespace) into the socket hooks' map.
+    [[nodiscard]] virtual Result<void> refresh_local_addresses() = 0;
+    [[nodiscard]] virtual KernelFeatures features() = 0;
+
     // Map edits; a removed or retargeted mapping's conntrack entries are flushed.
     [[nodiscard]] virtual Result<void> apply(const MappingChange& change) = 0;
     // The mappings in the service map (names are not stored in the kernel).
@@ -78,5 +105,8 @@ public:
 
 // The real data plane over libbpf, with maps pinned under pin_dir.
 [[nodiscard]] std::unique_ptr<Datapath> make_kernel_datapath(std::string pin_dir);
+
+// The cgroup v2 mount point from /proc/mounts (the default cgroup for the socket programs).
+[[nodiscard]] Result<std::string> cgroup2_root();
 
 }  // namespace fwd::loader
