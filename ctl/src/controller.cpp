@@ -293,6 +293,7 @@ Result<CommandOutput> Controller::status(bool json) {
     if (!state) return state.error();
     StatusReport report;
     report.loaded = datapath_.is_loaded();
+    report.features = datapath_.features();
     report.pin_dir = options_.pin_dir;
     report.state_file = store_.file_path();
     report.mapping_count = state->mappings.size();

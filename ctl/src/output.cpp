@@ -70,7 +70,14 @@ std::string format_status(const StatusReport& report, bool as_json) {
                                {"attached", attachment.attached()},
                                {"programs", programs}});
         }
+        json features = json::object();
+        if (report.features) {
+            features["set_retval"] = report.features->set_retval;
+            features["batch_ops"] = report.features->batch_ops;
+            features["tcx"] = false;  // libbpf 1.1 cannot attach through tcx; tc netlink is used
+        }
         json root{{"loaded", report.loaded},
+                  {"kernel_features", features},
                   {"cgroups", cgroups},
                   {"pin_dir", report.pin_dir},
                   {"state_file", report.state_file},
@@ -94,6 +101,13 @@ std::string format_status(const StatusReport& report, bool as_json) {
     }
     if (!report.maps.empty()) text += "maps:\n" + maps_text(report.maps);
     text += fmt::format("mappings: {}\n", report.mapping_count);
+    if (report.features)
+        text += fmt::format(
+            "kernel: bpf_set_retval {} (refused binds get {}), batch map ops {}, tcx not used "
+            "(tc netlink attach)\n",
+            report.features->set_retval ? "yes" : "no",
+            report.features->set_retval ? "EADDRINUSE" : "EPERM",
+            report.features->batch_ops ? "yes" : "no");
     return text;
 }
 

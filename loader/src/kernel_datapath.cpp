@@ -130,8 +130,7 @@ public:
         if (auto ok = check_pins_compatible((*skel)->obj); !ok) return ok;
         if (auto ok = check_pins_compatible((*sock)->obj); !ok) return ok;
         if (auto ok = check_abi_version(); !ok) return ok;
-        features_ = KernelFeatures{probe_set_retval(), probe_batch_ops()};
-        (*sock)->rodata->use_set_retval = features_.set_retval ? 1 : 0;
+        (*sock)->rodata->use_set_retval = features().set_retval ? 1 : 0;
         int ret = fwd_tc__load(skel->get());
         if (ret != 0) return libbpf_error(ret, "load TC programs");
         ret = fwd_sock__load(sock->get());
@@ -165,7 +164,13 @@ public:
 
     Result<void> refresh_local_addresses() override;
 
-    KernelFeatures features() override { return features_; }
+    KernelFeatures features() override {
+        if (!features_probed_) {
+            features_ = KernelFeatures{probe_set_retval(), probe_batch_ops()};
+            features_probed_ = true;
+        }
+        return features_;
+    }
 
     Result<InterfaceAttachment> attach(const std::string& ifname) override {
         if (!skeleton_) return make_error(ErrorCode::Kernel, "programs are not loaded");
@@ -301,6 +306,7 @@ private:
     SkeletonPtr skeleton_{nullptr, &fwd_tc__destroy};
     SockSkeletonPtr sock_skeleton_{nullptr, &fwd_sock__destroy};
     KernelFeatures features_;
+    bool features_probed_ = false;
 };
 
 // One step of an applied change, so a failure can put the previous value back.

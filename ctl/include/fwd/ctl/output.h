@@ -2,6 +2,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ struct StatusReport {
     std::vector<loader::CgroupAttachment> cgroups;         // every cgroup in the state
     std::vector<loader::MapFill> maps;
     std::size_t mapping_count = 0;
+    std::optional<loader::KernelFeatures> features;  // probed when this command loaded programs
 };
 [[nodiscard]] std::string format_status(const StatusReport& report, bool json);
 
