@@ -38,6 +38,7 @@ tmp_dir=""
 bpffs_dir=""
 server_pid=""
 fwd_ready=0
+cgroup_dir=""
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -51,6 +52,9 @@ cleanup() {
     fi
     if ((fwd_ready)); then
         fwdctl detach --all >/dev/null 2>&1
+    fi
+    if [[ -n ${cgroup_dir} && -d ${cgroup_dir} ]]; then
+        rmdir "${cgroup_dir}"
     fi
     local ns
     for ns in "${created_ns[@]}"; do
@@ -163,9 +167,16 @@ mkdir -p "${bpffs_dir}" "${state_dir}"
 mount -t bpf bpf "${bpffs_dir}"
 echo "pin dir ${pin_dir}, state dir ${state_dir}"
 
-step "fwdctl attach up0 fbr0   (in the host namespace)"
+# The socket programs (host-local access) go to a cgroup of the demo's own, so that nothing
+# else on this machine is touched; the host-side request below runs inside it.
+cgroup_root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+[[ -n ${cgroup_root} ]] || die "no cgroup2 filesystem mounted"
+cgroup_dir=${cgroup_root}/fwd-demo-$$
+mkdir "${cgroup_dir}"
+
+step "fwdctl attach up0 fbr0 --cgroup ${cgroup_dir}   (in the host namespace)"
 fwd_ready=1
-fwdctl attach up0 fbr0
+fwdctl attach up0 fbr0 --cgroup "${cgroup_dir}"
 
 step "fwdctl add 0.0.0.0:8080/tcp 172.31.0.2:80"
 fwdctl add 0.0.0.0:8080/tcp 172.31.0.2:80
@@ -184,6 +195,16 @@ if [[ ${reply} != *"you are 10.78.1.2"* ]]; then
     die "expected the container to see the client's own address 10.78.1.2, got: '${reply}'"
 fi
 echo "OK: the container saw the client's real address (no SNAT, no proxy process)"
+
+step "a host process -> 127.0.0.1:8080 (host-local access through the socket programs)"
+# shellcheck disable=SC2016 # BASHPID is the subshell's, expanded there
+reply=$(bash -c 'echo $BASHPID > "$1/cgroup.procs" && exec nsenter --net="/run/netns/$2" \
+    timeout 10 socat -T 5 - TCP:127.0.0.1:8080,connect-timeout=5 </dev/null' _ "${cgroup_dir}" "${ns_host}")
+echo "${reply}"
+if [[ ${reply} != *"hello from container"* ]]; then
+    die "expected the container's answer on 127.0.0.1:8080, got: '${reply}'"
+fi
+echo "OK: 127.0.0.1:8080 on the host reached the container (no docker-proxy)"
 
 step "fwdctl list"
 fwdctl list
