@@ -4,11 +4,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "fuzz_require.h"
 #include "fwd/ctl/docker_output.h"
 #include "fwd/ctl/docker_spec.h"
 
@@ -16,19 +16,8 @@ namespace {
 
 using namespace fwd;
 using namespace fwd::ctl;
-
-void require(bool condition) {
-    if (!condition) {
-        std::abort();
-    }
-}
-
-template <typename T>
-void require_usage_error(const Result<T>& result) {
-    require(result.error().code == ErrorCode::InvalidInput);
-    require(!result.error().message.empty());
-    require(result.error().message.find('\n') == std::string::npos);
-}
+using fwd::test::accepted;
+using fwd::test::require;
 
 // One request as the single-port spec that must parse back to it.
 std::string format_request(const PublishRequest& request) {
@@ -44,8 +33,7 @@ std::string format_request(const PublishRequest& request) {
 
 void fuzz_publish(std::string_view input) {
     const auto requests = parse_publish_spec(input);
-    if (!requests) {
-        require_usage_error(requests);
+    if (!accepted(requests)) {
         return;
     }
     require(!requests->empty());
@@ -67,8 +55,7 @@ void fuzz_publish(std::string_view input) {
 
 void fuzz_expose(std::string_view input) {
     const auto ports = parse_expose_spec(input);
-    if (!ports) {
-        require_usage_error(ports);
+    if (!accepted(ports)) {
         return;
     }
     require(!ports->empty());
@@ -80,27 +67,19 @@ void fuzz_expose(std::string_view input) {
 }
 
 void fuzz_scalars(std::string_view input) {
-    if (const auto var = parse_env(input); var) {
+    if (const auto var = parse_env(input); accepted(var)) {
         require(!var->key.empty() && var->key + '=' + var->value == input);
-    } else {
-        require_usage_error(var);
     }
-    if (const auto port = parse_port_query(input); port) {
+    if (const auto port = parse_port_query(input); accepted(port)) {
         const auto again = parse_port_query(to_string(*port));
         require(port->port >= 1 && again.has_value() && *again == *port);
-    } else {
-        require_usage_error(port);
     }
-    if (const auto link = parse_link(input); link) {
+    if (const auto link = parse_link(input); accepted(link)) {
         const auto again = parse_link(link->server + ':' + link->alias);
         require(again.has_value() && *again == *link);
-    } else {
-        require_usage_error(link);
     }
-    if (const auto name = validate_name(input); name) {
+    if (const auto name = validate_name(input); accepted(name)) {
         require(parse_link(input).has_value());
-    } else {
-        require_usage_error(name);
     }
 }
 

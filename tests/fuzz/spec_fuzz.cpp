@@ -4,38 +4,27 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "fuzz_require.h"
 #include "fwd/ctl/spec.h"
 
 namespace {
 
 using namespace fwd;
 using namespace fwd::ctl;
-
-void require(bool condition) {
-    if (!condition) {
-        std::abort();
-    }
-}
+using fwd::test::accepted;
+using fwd::test::require;
+using fwd::test::require_usage_error;
 
 std::string format_ports(PortRange ports) {
     return fmt::format("{}-{}", ports.first, ports.last);
 }
 
-template <typename T>
-void require_usage_error(const Result<T>& result) {
-    require(result.error().code == ErrorCode::InvalidInput);
-    require(!result.error().message.empty());
-    require(result.error().message.find('\n') == std::string::npos);
-}
-
 void fuzz_host(std::string_view input) {
     const auto spec = parse_host_spec(input);
-    if (!spec) {
-        require_usage_error(spec);
+    if (!accepted(spec)) {
         return;
     }
     require(spec->ports.first <= spec->ports.last);
@@ -48,8 +37,7 @@ void fuzz_host(std::string_view input) {
 
 void fuzz_container(std::string_view input) {
     const auto spec = parse_container_spec(input);
-    if (!spec) {
-        require_usage_error(spec);
+    if (!accepted(spec)) {
         return;
     }
     require(spec->ports.first >= 1 && spec->ports.first <= spec->ports.last);
@@ -66,21 +54,15 @@ void fuzz_container(std::string_view input) {
 }
 
 void fuzz_scalars(std::string_view input) {
-    if (const auto addr = parse_ipv4(input); addr) {
+    if (const auto addr = parse_ipv4(input); accepted(addr)) {
         require(addr->to_string() == input);  // only the canonical dotted quad is accepted
-    } else {
-        require_usage_error(addr);
     }
-    if (const auto proto = parse_proto(input); proto) {
+    if (const auto proto = parse_proto(input); accepted(proto)) {
         require(input.size() == 3);
-    } else {
-        require_usage_error(proto);
     }
     for (const auto& ports : {parse_port_range(input), parse_pool_range(input)}) {
-        if (ports) {
+        if (accepted(ports)) {
             require(ports->first >= 1 && ports->first <= ports->last);
-        } else {
-            require_usage_error(ports);
         }
     }
 }
