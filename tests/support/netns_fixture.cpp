@@ -419,6 +419,16 @@ void NetnsFixture::remove_stale() noexcept {
                 stale_dirs.push_back(it->path().string());
             }
         }
+        // Empty cgroups made by setup_fwd() of dead runs.
+        std::filesystem::directory_iterator cgroups(find_cgroup2_mount(), ec);
+        for (; !ec && cgroups != std::filesystem::directory_iterator(); cgroups.increment(ec)) {
+            const std::string name = cgroups->path().filename().string();
+            if (name.rfind(prefix_, 0) == 0 && is_stale(name, prefix_) &&
+                name.size() > 6 && name.compare(name.size() - 6, 6, "-empty") == 0) {
+                (void)::rmdir(cgroups->path().c_str());
+            }
+        }
+        ec.clear();
         for (const auto& dir : stale_dirs) {
             bool unmounted = true;
             auto mounts = mount_points_under(dir);
