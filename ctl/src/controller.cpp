@@ -134,6 +134,61 @@ Result<CommandOutput> Controller::restore() {
     return output;
 }
 
+namespace {
+
+// One line per difference between the maps and the state, in list order.
+std::vector<std::string> describe_drift(const loader::MappingChange& change,
+                                        const std::vector<Mapping>& current) {
+    std::vector<std::string> lines;
+    for (const auto& mapping : sorted(change.remove))
+        lines.push_back("in the maps but not in the state: " + to_string(mapping));
+    for (const auto& mapping : sorted(change.upsert)) {
+        const Mapping* present = find_mapping(current, mapping);
+        if (present == nullptr) {
+            lines.push_back("in the state but not in the maps: " + to_string(mapping));
+        } else {
+            lines.push_back(fmt::format("differs: state {} (id {}), maps {} (id {})",
+                                        to_string(mapping), mapping.id, to_string(*present),
+                                        present->id));
+        }
+    }
+    return lines;
+}
+
+}  // namespace
+
+Result<CommandOutput> Controller::check(bool repair) {
+    auto state = store_.load();
+    if (!state) return state.error();
+    if (!datapath_.is_loaded())
+        return make_error(ErrorCode::NotFound, "fwd is not attached (run fwdctl attach or restore)");
+    auto current = datapath_.read_mappings();
+    if (!current) return current.error();
+    const auto change = diff_mappings(*current, state->mappings);
+    std::vector<std::string> drift = describe_drift(change, *current);
+    for (const auto& record : state->interfaces) {
+        auto live = datapath_.query(record.name);
+        if (!live) return live.error();
+        if (!live->attached()) drift.push_back("interface " + record.name + ": not attached");
+    }
+    CommandOutput output;
+    for (const auto& line : drift) output.text += line + "\n";
+    if (drift.empty()) {
+        output.text = fmt::format("ok: {} mapping(s), maps and state agree\n", state->mappings.size());
+        return output;
+    }
+    if (!repair) {
+        output.exit_code = 1;
+        return output;
+    }
+    if (!change.empty())
+        if (auto ok = datapath_.apply(change); !ok) return ok.error();
+    output.text += fmt::format("repaired: {} map change(s)\n", change.remove.size() + change.upsert.size());
+    if (drift.size() > change.remove.size() + change.upsert.size())
+        output.warnings.emplace_back("interfaces are re-attached by `fwdctl restore`, not by check");
+    return output;
+}
+
 Result<CommandOutput> Controller::attach_recorded(const State& state,
                                                   const std::vector<std::string>& interfaces,
                                                   const std::vector<std::string>& cgroups,

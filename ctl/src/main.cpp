@@ -42,6 +42,8 @@ commands:
   status                          attached interfaces, programs, map fill
   stats                           per-mapping packets and bytes, counters
   restore                         after a reboot: re-attach and refill the maps from the state
+  check [--repair]                compare maps and state; exit 1 and list the drift; --repair
+                                  makes the maps follow the state
   publish NAME --ip ADDR [-p SPEC]... [-P] [--expose PORT[-END][/PROTO]]... [--env K=V]...
           [--dry-run]             Docker run semantics; SPEC = [[HOSTIP:][HOSTPORT[-END]]:]CTRPORT[-END][/PROTO]
   unpublish NAME                  remove the container and all its mappings
@@ -68,6 +70,7 @@ const std::map<std::string, CommandSpec>& commands() {
         {"status", {0, 0, {}}},
         {"stats", {0, 0, {}}},
         {"restore", {0, 0, {}}},
+        {"check", {0, 0, {"repair"}}},
         {"publish", {1, 1, {"ip", "ip6", "publish", "publish-all", "expose", "env", "dry-run"}}},
         {"unpublish", {1, 1, {}}},
         {"port", {1, 2, {}}},
@@ -106,7 +109,8 @@ po::options_description option_table() {
         ("expose", po::value<std::vector<std::string>>()->composing(), "publish: expose PORT[-END][/PROTO]")
         ("env", po::value<std::vector<std::string>>()->composing(), "publish: K=V for link-env")
         ("dry-run", "publish: print what would be done, change nothing")
-        ("link", po::value<std::vector<std::string>>()->composing(), "link-env: SERVER[:ALIAS]");
+        ("link", po::value<std::vector<std::string>>()->composing(), "link-env: SERVER[:ALIAS]")
+        ("repair", "check: make the maps follow the state file");
     return options;
 }
 
@@ -118,7 +122,7 @@ void check_command(const std::string& command, const std::vector<std::string>& a
     if (args.size() < spec.min_args || args.size() > spec.max_args)
         throw UsageError{"wrong number of arguments for " + command + " (see fwdctl --help)"};
     for (const char* option : {"mode", "cgroup", "name", "all", "ip", "ip6", "publish", "publish-all",
-                               "expose", "env", "dry-run", "link"})
+                               "expose", "env", "dry-run", "link", "repair"})
         if (vm.count(option) != 0 && spec.options.count(option) == 0)
             throw UsageError{fmt::format("option --{} does not apply to {}", option, command)};
     if (command == "detach" && (args.empty() == (vm.count("all") == 0)))
@@ -185,6 +189,7 @@ fwd::Result<fwd::ctl::CommandOutput> run(const std::string& command,
     if (command == "del") return controller.del(value_or_usage(fwd::ctl::parse_host_spec(args[0])));
     if (command == "list") return controller.list(json);
     if (command == "restore") return controller.restore();
+    if (command == "check") return controller.check(vm.count("repair") != 0);
     if (command == "publish") return controller.publish(publish_options(args[0], vm));
     if (command == "unpublish") return controller.unpublish(args[0]);
     if (command == "port") return controller.port(args[0], args.size() > 1 ? args[1] : "");
@@ -246,7 +251,7 @@ int execute(const Invocation& inv, const po::variables_map& vm) {
     if (!output) return fail(output.error());
     for (const auto& warning : output->warnings) fwd::log::warn(warning);
     std::cout << output->text << std::flush;
-    return kExitOk;
+    return output->exit_code;
 }
 
 }  // namespace

@@ -186,6 +186,44 @@ TEST_F(ControllerTest, CorruptStateFileFailsClearly) {
     EXPECT_EQ(datapath_.apply_calls, 0);
 }
 
+TEST_F(ControllerTest, CheckReportsDriftAndRepairFixesIt) {
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup));
+    ASSERT_TRUE(add("80", "172.17.0.2:8080"));
+    ASSERT_TRUE(add("81", "172.17.0.2:8081"));
+    auto clean = controller_->check(false);
+    ASSERT_TRUE(clean) << clean.error().message;
+    EXPECT_EQ(clean->exit_code, 0);
+    EXPECT_EQ(clean->text, "ok: 2 mapping(s), maps and state agree\n");
+
+    // A crash between map and state updates: one mapping lost, one stray, one retargeted.
+    std::erase_if(datapath_.mappings, [](const Mapping& m) { return m.host_port == 81; });
+    datapath_.mappings[0].container_port = 9999;
+    Mapping stray;
+    stray.host_port = 82;
+    stray.container_addr = Ipv4Addr::from_octets(10, 0, 0, 9);
+    stray.container_port = 1;
+    stray.id = 77;
+    datapath_.mappings.push_back(stray);
+    datapath_.attached.erase("eth0");
+
+    auto drift = controller_->check(false);
+    ASSERT_TRUE(drift);
+    EXPECT_EQ(drift->exit_code, 1);
+    EXPECT_EQ(drift->text,
+              "in the maps but not in the state: 0.0.0.0:82/tcp -> 10.0.0.9:1\n"
+              "differs: state 0.0.0.0:80/tcp -> 172.17.0.2:8080 (id 1), maps 0.0.0.0:80/tcp -> "
+              "172.17.0.2:9999 (id 1)\n"
+              "in the state but not in the maps: 0.0.0.0:81/tcp -> 172.17.0.2:8081\n"
+              "interface eth0: not attached\n");
+
+    auto repaired = controller_->check(true);
+    ASSERT_TRUE(repaired);
+    EXPECT_EQ(repaired->exit_code, 0);
+    ASSERT_EQ(datapath_.mappings.size(), 2U);
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup));
+    EXPECT_EQ(controller_->check(false)->exit_code, 0);
+}
+
 TEST(MappingDiff, ComputesRemovalsAndRetargets) {
     Mapping a;
     a.host_port = 80;

@@ -19,6 +19,7 @@ namespace fwd::ctl {
 struct CommandOutput {
     std::string text;                   // for stdout
     std::vector<std::string> warnings;  // one line each, for stderr
+    int exit_code = 0;                  // 1 when the command reports a problem it printed (check)
 };
 
 struct ControllerOptions {
@@ -56,6 +57,9 @@ public:
     [[nodiscard]] Result<CommandOutput> stats(bool json);
     // Re-attaches the recorded interfaces and refills the maps from the state file.
     [[nodiscard]] Result<CommandOutput> restore();
+    // Compares the maps with the state file and lists the drift (exit 1 if any); with
+    // `repair`, makes the maps follow the state.
+    [[nodiscard]] Result<CommandOutput> check(bool repair);
 
     [[nodiscard]] Result<CommandOutput> publish(const PublishOptions& options);
     [[nodiscard]] Result<CommandOutput> unpublish(const std::string& name);
