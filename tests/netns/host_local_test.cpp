@@ -341,5 +341,18 @@ TEST_F(HostLocal, StatusShowsCgroup) {
     ExpectBind(topo_.host, SOCK_STREAM, Endpoint{kLoopback, 80}, 0);
 }
 
+// The loader probes the running kernel and status says what it found; the bind refusal
+// above follows the same probe (EADDRINUSE with bpf_set_retval, EPERM without).
+TEST_F(HostLocal, StatusReportsKernelFeatures) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    const CommandResult status = fwdctl({"status", "--json"});
+    ASSERT_TRUE(status.ok()) << status.describe();
+    const bool has_set_retval = expected_bind_refusal() == EADDRINUSE;
+    const std::string expected = std::string("\"set_retval\": ") + (has_set_retval ? "true" : "false");
+    EXPECT_NE(status.out.find(expected), std::string::npos) << status.describe();
+    // Batch map operations exist on every kernel fwd supports (5.6+).
+    EXPECT_NE(status.out.find("\"batch_ops\": true"), std::string::npos) << status.describe();
+}
+
 }  // namespace
 }  // namespace fwd::test
