@@ -21,7 +21,7 @@ struct ContainerPort {
     Proto proto = Proto::Tcp;
 
     bool operator==(const ContainerPort&) const = default;
-    auto operator<=>(const ContainerPort&) const = default;
+    auto operator<=>(const ContainerPort&) const = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 bug
 };
 [[nodiscard]] std::string to_string(const ContainerPort& port);  // "8080/tcp"
 
