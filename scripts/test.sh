@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs dependencies,
-# builds with warnings as errors, runs the pure-logic tests as an unprivileged
-# user, then every ctest suite as root. Fails on any failed or skipped test.
+# builds with warnings as errors, runs clang-tidy, the pure-logic tests as an
+# unprivileged user, bounded fuzzing, every ctest suite as root, and then the
+# root suites on Debian's 6.1 and 6.12 kernels in QEMU (vmtests/run; skip with
+# FWD_SKIP_VMTESTS=1). Fails on any failed or skipped test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,5 +43,10 @@ if grep -l 'result="skipped"' "$build"/test-results/*.xml >/dev/null 2>&1; then
   echo "test.sh: some tests were skipped:" >&2
   grep -h -o 'testcase name="[^"]*"[^>]*result="skipped"' "$build"/test-results/*.xml >&2
   exit 1
+fi
+# The same bpf and netns binaries on Debian's 6.1 and 6.12 kernels, in QEMU.
+if [[ ${FWD_SKIP_VMTESTS:-0} != 1 ]]; then
+  echo "== vmtests: the root suites on other kernels"
+  vmtests/run --build-dir "$build"
 fi
 echo "test.sh: all tests passed"
