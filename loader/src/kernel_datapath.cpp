@@ -71,18 +71,28 @@ bool probe_batch_ops() {
 using Svc4Map = PinnedMap<fwd_svc4_key, fwd_svc4_value>;
 using Ct4Map = PinnedMap<fwd_ct4_key, fwd_ct4_value>;
 
+// libbpf's last warning, so a failed load can say why (the one line the user sees).
+std::string& last_libbpf_warning() {
+    static std::string warning;
+    return warning;
+}
+
 int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
     if (level == LIBBPF_DEBUG && log::level() < log::Level::LibbpfDebug) return 0;
-    if (level == LIBBPF_INFO && log::level() < log::Level::Debug) return 0;
-    if (level == LIBBPF_WARN && log::level() < log::Level::Debug) return 0;  // we report errors ourselves
     char line[1024];
     const int n = std::vsnprintf(line, sizeof(line), format, args);
-    if (n > 0) {
-        std::string text(line);
-        while (!text.empty() && text.back() == '\n') text.pop_back();
-        log::debug("libbpf: " + text);
-    }
+    if (n <= 0) return 0;
+    std::string text(line);
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    if (level == LIBBPF_WARN) last_libbpf_warning() = text;
+    if (log::level() >= log::Level::Debug) log::debug("libbpf: " + text);
     return 0;
+}
+
+Error load_error(int ret, const std::string& what) {
+    Error error = libbpf_error(ret, what);
+    if (!last_libbpf_warning().empty()) error.message += " (libbpf: " + last_libbpf_warning() + ")";
+    return error;
 }
 
 bool is_bpffs(const fs::path& path) {
@@ -131,10 +141,11 @@ public:
         if (auto ok = check_pins_compatible((*sock)->obj); !ok) return ok;
         if (auto ok = check_abi_version(); !ok) return ok;
         (*sock)->rodata->use_set_retval = features().set_retval ? 1 : 0;
+        last_libbpf_warning().clear();
         int ret = fwd_tc__load(skel->get());
-        if (ret != 0) return libbpf_error(ret, "load TC programs");
+        if (ret != 0) return load_error(ret, "load TC programs");
         ret = fwd_sock__load(sock->get());
-        if (ret != 0) return libbpf_error(ret, "load socket programs");
+        if (ret != 0) return load_error(ret, "load socket programs");
         if (auto ok = write_config(skel->get()); !ok) return ok;
         skeleton_ = std::move(*skel);
         sock_skeleton_ = std::move(*sock);
