@@ -8,7 +8,9 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
+#include <thread>
 #include <string_view>
 #include <vector>
 
@@ -365,6 +367,41 @@ TEST_F(EndToEnd, PublishAllThenPortFindsTheMapping) {
     ASSERT_TRUE(unpublish.ok()) << unpublish.describe();
     const CommandResult gone = fwdctl({"port", "web"});
     EXPECT_EQ(gone.exit_code, 1) << gone.describe();
+}
+
+// Two fwdctl processes allocating pool ports at the same time never hand out one port twice:
+// the state-dir lock serialises them.
+TEST_F(EndToEnd, ConcurrentPublishesNeverShareAPort) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    constexpr int kPerWorker = 8;
+    auto worker = [this](const std::string& prefix) {
+        std::vector<CommandResult> results;
+        for (int i = 0; i < kPerWorker; ++i) {
+            results.push_back(fwdctl({"publish", prefix + std::to_string(i), "--ip",
+                                      MainTopology::kC1Addr, "-P", "--expose", "80"}));
+        }
+        return results;
+    };
+    std::vector<CommandResult> first;
+    std::vector<CommandResult> second;
+    std::thread a([&] { first = worker("a"); });
+    std::thread b([&] { second = worker("b"); });
+    a.join();
+    b.join();
+    for (const auto* results : {&first, &second}) {
+        for (const auto& r : *results) {
+            EXPECT_TRUE(r.ok()) << r.describe();
+        }
+    }
+    const CommandResult list = fwdctl({"list"});
+    ASSERT_TRUE(list.ok()) << list.describe();
+    const auto lines = split_lines(list.out);
+    EXPECT_EQ(lines.size(), 2U * kPerWorker) << list.out;
+    std::set<std::string> host_sides;
+    for (const auto& line : lines) {
+        host_sides.insert(line.substr(0, line.find(' ')));
+    }
+    EXPECT_EQ(host_sides.size(), lines.size()) << "a host port was allocated twice:\n" << list.out;
 }
 
 }  // namespace
