@@ -99,23 +99,6 @@ void remove_tree(const std::string& path, const std::string& refuge, int depth) 
     }
 }
 
-// "<prefix><pid>-..." -> pid, or 0 if the name does not carry one.
-pid_t owner_pid(std::string_view name, std::string_view prefix) {
-    if (name.substr(0, prefix.size()) != prefix) {
-        return 0;
-    }
-    name.remove_prefix(prefix.size());
-    pid_t pid = 0;
-    std::size_t i = 0;
-    for (; i < name.size() && i < 9 && name[i] >= '0' && name[i] <= '9'; ++i) {
-        pid = pid * 10 + (name[i] - '0');
-    }
-    if (i == 0 || i >= name.size() || name[i] != '-') {
-        return 0;
-    }
-    return pid;
-}
-
 // True for "<prefix><pid>-<n>" (the names CgroupFixture gives), n all digits.
 bool is_counter_name(std::string_view name, std::string_view prefix) {
     const auto dash = name.find('-', prefix.size());

@@ -151,23 +151,6 @@ bool unmount(const std::string& path) {
     return !is_mount_point(path);
 }
 
-// "<prefix><pid>-..." -> pid, or 0 if the name does not carry one.
-pid_t owner_pid(std::string_view name, std::string_view prefix) {
-    if (name.substr(0, prefix.size()) != prefix) {
-        return 0;
-    }
-    name.remove_prefix(prefix.size());
-    pid_t pid = 0;
-    std::size_t i = 0;
-    for (; i < name.size() && i < 9 && name[i] >= '0' && name[i] <= '9'; ++i) {
-        pid = pid * 10 + (name[i] - '0');
-    }
-    if (i == 0 || i >= name.size() || name[i] != '-') {
-        return 0;
-    }
-    return pid;
-}
-
 // True if a resource named by a process that is gone (or by this process: an earlier fixture
 // here that could not clean up) may be removed. Names without a pid count as stale too.
 bool is_stale(std::string_view name, std::string_view prefix) {
@@ -399,6 +382,22 @@ NetnsFixture::NetnsFixture(std::string prefix)
 
 NetnsFixture::~NetnsFixture() {
     teardown();
+}
+
+pid_t owner_pid(std::string_view name, std::string_view prefix) {
+    if (name.substr(0, prefix.size()) != prefix) {
+        return 0;
+    }
+    name.remove_prefix(prefix.size());
+    pid_t pid = 0;
+    std::size_t i = 0;
+    for (; i < name.size() && i < 9 && name[i] >= '0' && name[i] <= '9'; ++i) {
+        pid = pid * 10 + (name[i] - '0');
+    }
+    if (i == 0 || i >= name.size() || name[i] != '-') {
+        return 0;
+    }
+    return pid;
 }
 
 void NetnsFixture::remove_stale() noexcept {

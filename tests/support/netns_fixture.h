@@ -7,6 +7,8 @@
 // Every wait polls with a bounded timeout; every loop is bounded.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -196,6 +198,9 @@ private:
     std::string state_dir_;
     std::string empty_cgroup_;
 };
+
+// "<prefix><pid>-..." -> pid, or 0 if the name does not carry one (names of test resources).
+[[nodiscard]] pid_t owner_pid(std::string_view name, std::string_view prefix);
 
 // The cgroup v2 mount point, from /proc/mounts. Throws if there is none.
 [[nodiscard]] std::string find_cgroup2_mount();
