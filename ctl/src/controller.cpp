@@ -38,6 +38,11 @@ std::string owner_of(const Mapping& mapping) {
     return fmt::format("{}:{}", mapping.container_addr.to_string(), mapping.container_port);
 }
 
+Error port_taken_error(const Mapping& wanted, const Mapping& owner) {
+    return make_error(ErrorCode::Exists, fmt::format("port {} is already allocated to {}",
+                                                     host_key_string(wanted), owner_of(owner)));
+}
+
 // Lowest ids not used by any mapping, `count` of them.
 Result<std::vector<std::uint32_t>> allocate_ids(const std::vector<Mapping>& mappings,
                                                 std::size_t count) {
@@ -89,14 +94,6 @@ loader::MappingChange diff_mappings(const std::vector<Mapping>& current,
     return change;
 }
 
-Result<void> Controller::sync_maps(const std::vector<Mapping>& desired) {
-    auto current = datapath_.read_mappings();
-    if (!current) return current.error();
-    const auto change = diff_mappings(*current, desired);
-    if (change.empty()) return {};
-    return datapath_.apply(change);
-}
-
 Result<void> Controller::commit(const State& desired, std::vector<std::string>& warnings) {
     if (!datapath_.is_loaded()) {
         warnings.emplace_back("fwd is not attached yet; mappings take effect at `fwdctl attach`");
@@ -106,9 +103,12 @@ Result<void> Controller::commit(const State& desired, std::vector<std::string>& 
     if (!before) return before.error();
     // Addresses come and go (DHCP, new interfaces): every change refreshes the socket hooks' view.
     if (auto ok = datapath_.refresh_local_addresses(); !ok) return ok;
-    if (auto ok = sync_maps(desired.mappings); !ok) return ok;
+    const auto change = diff_mappings(*before, desired.mappings);
+    if (!change.empty())
+        if (auto ok = datapath_.apply(change); !ok) return ok;
     if (auto saved = store_.save(desired); !saved) {
-        (void)sync_maps(*before);  // put the maps back so they agree with the old state
+        // Put the maps back so they agree with the old state.
+        if (!change.empty()) (void)datapath_.apply(diff_mappings(desired.mappings, *before));
         return saved;
     }
     return {};
@@ -302,10 +302,9 @@ Result<CommandOutput> Controller::add(const HostSpec& host, const ContainerSpec&
         } else {
             mapping.host_port = static_cast<std::uint16_t>(host.ports.first + i);
         }
-        if (const Mapping* owner = find_mapping(desired.mappings, mapping))
-            return make_error(ErrorCode::Exists,
-                              fmt::format("port {} is already allocated to {}",
-                                          host_key_string(mapping), owner_of(*owner)));
+        if (const Mapping* owner = port_owner(desired, mapping.host_addr, mapping.host_port,
+                                              mapping.proto, Overlap::ExactKeyOnly))
+            return port_taken_error(mapping, *owner);
         desired.mappings.push_back(mapping);
         added.push_back(mapping);
     }
@@ -395,11 +394,6 @@ Result<CommandOutput> Controller::stats(bool json) {
 namespace fwd::ctl {
 namespace {
 
-Error port_taken_error(const Mapping& wanted, const Mapping& owner) {
-    return make_error(ErrorCode::Exists, fmt::format("port {} is already allocated to {}",
-                                                     host_key_string(wanted), owner_of(owner)));
-}
-
 // The ports a container exposes: its -p ports and --expose ports, sorted and unique.
 std::vector<ContainerPort> exposed_ports(const PublishOptions& options) {
     std::vector<ContainerPort> ports = options.expose;
@@ -423,8 +417,7 @@ std::vector<PublishRequest> requests_with_publish_all(const PublishOptions& opti
 }
 
 Result<void> check_container_ip(Ipv4Addr ip) {
-    const std::uint32_t value = ip.value();
-    if (ip.is_any() || value == 0xffffffffU || (value >> 28) == 0xeU || ip.is_loopback())
+    if (!ip.is_unicast() || ip.is_loopback())
         return make_error(ErrorCode::InvalidInput,
                           "invalid container address " + ip.to_string() + ": must be unicast");
     return {};

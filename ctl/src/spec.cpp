@@ -152,14 +152,6 @@ Result<PortRange> parse_host_ports(std::string_view text, std::string_view whole
     return parse_range_in(text, whole);
 }
 
-// Unicast here means usable as a DNAT destination: not "any", broadcast or 224.0.0.0/4.
-bool is_unicast(Ipv4Addr addr) {
-    constexpr std::uint32_t kBroadcast = 0xffffffffU;
-    constexpr std::uint32_t kMulticastTopNibble = 0xeU;
-    return !addr.is_any() && addr.value() != kBroadcast &&
-           (addr.value() >> 28) != kMulticastTopNibble;
-}
-
 bool iequals(std::string_view a, std::string_view b) {
     const auto lower = [](char ch) {
         return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch;
@@ -298,7 +290,7 @@ Result<ContainerSpec> parse_container_spec(std::string_view text) {
     if (!addr) {
         return addr.error();
     }
-    if (!is_unicast(*addr)) {
+    if (!addr->is_unicast()) {
         return invalid(
             fmt::format("container address {} must be a unicast address", quote(addr_text)));
     }

@@ -224,7 +224,7 @@ public:
     Result<MappingCounters> counters(std::uint32_t mapping_id) override;
     Result<std::vector<GlobalCounter>> global_counters() override;
     Result<std::vector<MapFill>> map_fill() override;
-    Result<void> sync_ports(const MappingChange& change);
+    Result<void> sync_ports(const Svc4Map& svc, const MappingChange& change);
 
     std::vector<std::uint32_t> program_ids() override {
         std::vector<std::uint32_t> ids;
@@ -386,18 +386,16 @@ Result<void> KernelDatapath::apply(const MappingChange& change) {
         undo.push_back({key, previous});
         if (previous) flush_ids.insert(previous->mapping_id);
     }
-    if (auto ok = sync_ports(change); !ok) return ok;
+    if (auto ok = sync_ports(*svc, change); !ok) return ok;
     // Flows of removed or retargeted mappings must not keep being translated (stale UDP).
     return flush_conntrack(*ct, flush_ids);
 }
 
 // fwd_ports holds every (port, proto) some mapping publishes: recount the changed ones.
-Result<void> KernelDatapath::sync_ports(const MappingChange& change) {
-    auto svc = Svc4Map::open(pin_dir_, kSvc4, BPF_MAP_TYPE_HASH);
-    if (!svc) return svc.error();
+Result<void> KernelDatapath::sync_ports(const Svc4Map& svc, const MappingChange& change) {
     auto ports = PortsMap::open(pin_dir_, kPorts, BPF_MAP_TYPE_HASH);
     if (!ports) return ports.error();
-    auto keys = svc->keys();
+    auto keys = svc.keys();
     if (!keys) return keys.error();
     std::set<std::pair<__be16, __u8>> published;
     for (const auto& key : *keys) published.insert({key.host_port, key.proto});

@@ -26,6 +26,10 @@ public:
     [[nodiscard]] constexpr std::uint32_t value() const { return value_; }
     [[nodiscard]] constexpr bool is_any() const { return value_ == 0; }
     [[nodiscard]] constexpr bool is_loopback() const { return (value_ >> 24) == 127; }
+    // Usable as a DNAT destination: not "any", limited broadcast or 224.0.0.0/4.
+    [[nodiscard]] constexpr bool is_unicast() const {
+        return value_ != 0 && value_ != 0xffffffffU && (value_ >> 28) != 0xeU;
+    }
     [[nodiscard]] std::string to_string() const;
 
     constexpr auto operator<=>(const Ipv4Addr&) const = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 bug

@@ -72,7 +72,6 @@ private:
     // Makes the maps equal to `desired` (when loaded), then saves the state; on a
     // failed save the maps are put back as they were.
     [[nodiscard]] Result<void> commit(const State& desired, std::vector<std::string>& warnings);
-    [[nodiscard]] Result<void> sync_maps(const std::vector<Mapping>& desired);
     [[nodiscard]] Result<Mapping> bind_request(State& desired, const PublishRequest& request,
                                                const PublishOptions& options,
                                                PortAllocator& allocator);
