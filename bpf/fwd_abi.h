@@ -92,7 +92,7 @@ struct fwd_ct4_value {
 	__u16 flags; /* reserved, zero */
 	__u32 mapping_id;
 	__u32 pad; /* must be zero */
-	__u64 last_seen_ns; /* bpf_ktime_get_ns() of the last packet */
+	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns() of the last packet (CLOCK_MONOTONIC_COARSE) */
 };
 FWD_ASSERT_SIZE(struct fwd_ct4_value, 24);
 
@@ -129,6 +129,9 @@ enum fwd_counter_id {
 	FWD_CNT_SOCK_XLATE,           /* connect/sendmsg sent straight to a container */
 	FWD_CNT_SOCK_REVXLATE,        /* recvmsg/getpeername shown the published address */
 	FWD_CNT_BIND_REFUSED,         /* a host bind() on a published port refused */
+	FWD_CNT_REDIRECT,             /* translated packets sent straight to the next hop */
+	FWD_CNT_XDP_NAT_IN,           /* forward translations done in XDP (also in NAT_IN) */
+	FWD_CNT_XDP_TO_TC,            /* mapped packets XDP left to TC: new flow, offloaded checksum */
 	FWD_CNT_MAX,
 };
 
@@ -178,10 +181,16 @@ FWD_ASSERT_SIZE(struct fwd_port_key, 4);
 /* Config map: one slot, written by the loader at every load. */
 struct fwd_config {
 	__u32 abi_version;
-	__u32 pad; /* must be zero */
+	__u32 flags; /* FWD_CONFIG_* */
 	__u64 host_netns_cookie; /* the namespace `fwdctl attach` ran in */
 };
 FWD_ASSERT_SIZE(struct fwd_config, 16);
+
+/* Translated packets go through the stack (routing, netfilter) instead of straight to the next hop. */
+#define FWD_CONFIG_NO_FAST_PATH (1U << 0)
+
+/* XDP metadata mark: the XDP program translated this frame (TC only forwards it). */
+#define FWD_XDP_META_TRANSLATED 0xf3d0f3d0U
 
 /* tc filter handle and priority that fwd owns on every attached interface. */
 #define FWD_TC_HANDLE 0xf3d

@@ -6,14 +6,19 @@
  * up in fwd_svc4 (exact address, then the 0.0.0.0 wildcard for local
  * destinations), refresh the flow's conntrack entry keyed on the reply tuple
  * or create it (unless a connected host socket owns the tuple: then it is the
- * host's own traffic), rewrite destination address and port, and hand the
- * packet to the stack, which routes it to the container. The client's source
- * is kept.
+ * host's own traffic), rewrite destination address and port. The client's
+ * source is kept.
  *
- * Egress (container -> client, after routing): a packet whose tuple is a
- * tracked reply gets its source rewritten back to the address and port the
- * client used. Both rewrites happen outside netfilter's view of the flow, so
- * netfilter sees the container's tuple in both directions (symmetric).
+ * Replies (container -> client) get their source rewritten back to the
+ * address and port the client used: on ingress of the container-side device
+ * when they can go straight out (fast path), else on egress after routing.
+ *
+ * Fast path (default): a translated packet whose next hop the FIB knows is
+ * redirected straight to that device, TTL decremented, skipping the stack's
+ * second routing pass and netfilter, in both directions. Otherwise (or with
+ * `attach --no-fast-path`) it goes through the stack. Either way the rewrites
+ * happen outside netfilter's view of the flow, so netfilter sees either no
+ * packet of the flow or the container's tuple in both directions (symmetric).
  *
  * Everything else passes unchanged; counters say why.
  */
@@ -28,102 +33,160 @@
 #include "lib/ct4.h"
 #include "lib/sock4.h"
 #include "lib/svc4.h"
+#include "lib/fib4.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Turn a helper's result into a counter bump and a verdict. */
-static __always_inline int tc_verdict(int reason)
+/* Turn a helper's result (a TC verdict, or a negative reason) into a counter bump and a verdict. */
+static __always_inline int tc_verdict(int result)
 {
-	if (reason < 0) {
-		counter_bump(FWD_REASON_COUNTER(reason));
-		return reason == FWD_REASON(FWD_CNT_DROP_LOOPBACK) ? TC_ACT_SHOT : TC_ACT_OK;
+	if (result < 0) {
+		counter_bump(FWD_REASON_COUNTER(result));
+		return result == FWD_REASON(FWD_CNT_DROP_LOOPBACK) ? TC_ACT_SHOT : TC_ACT_OK;
 	}
-	return TC_ACT_OK;
+	return result;
 }
 
-static __always_inline int tc_ingress_nat4(struct __sk_buff *skb)
+/*
+ * Forward or hand to the stack: straight to the next hop when the FIB knows
+ * it (fast path), else TC_ACT_OK. @lookup is fib4_next_hop's answer.
+ */
+static __always_inline int tc_forward(struct __sk_buff *skb, const struct bpf_fib_lookup *fib,
+				      int lookup)
 {
-	struct fwd_svc4_value *svc = NULL;
-	struct fwd_pkt pkt = {};
-	__u32 len = skb->len;
-	__be32 container_addr;
-	__be16 container_port;
-	__u32 mapping_id;
-	__u64 now;
+	return lookup < 0 ? TC_ACT_OK : fib4_redirect(skb, fib, lookup);
+}
+
+/* A new flow: track it, unless it is the reply traffic of a host connection. */
+static __always_inline int tc_track_new_flow(struct __sk_buff *skb, const struct fwd_pkt *pkt,
+					     const struct fwd_svc4_value *svc, __u64 now)
+{
 	int ret;
 
-	parse_linearize(skb);
-	ret = parse_ipv4_l4(skb, &pkt);
+	if (sock4_owned_by_host(skb, pkt))
+		return FWD_REASON(FWD_CNT_PASS_HOST_SOCKET);
+	ret = ct4_create(pkt, svc, now);
 	if (ret)
 		return ret;
-	ret = svc4_lookup(skb, &pkt, &svc);
-	if (ret)
-		return ret;
-	/* Copy the value: the map entry may change under us once we write. */
-	container_addr = svc->container_addr;
-	container_port = svc->container_port;
-	mapping_id = svc->mapping_id;
+	counter_bump(FWD_CNT_CT_CREATED);
+	stats_new_flow(svc->mapping_id);
+	return 0;
+}
 
-	now = bpf_ktime_get_ns();
-	if (!ct4_refresh_forward(&pkt, svc, now)) {
-		/* A new flow, unless it is the reply traffic of a host connection. */
-		if (sock4_owned_by_host(skb, &pkt))
-			return FWD_REASON(FWD_CNT_PASS_HOST_SOCKET);
-		ret = ct4_create(&pkt, svc, now);
+/* Client -> container: DNAT through the mapping @svc, then forward. */
+static __always_inline int tc_dnat4(struct __sk_buff *skb, const struct fwd_pkt *pkt,
+				    const struct fwd_svc4_value *svc)
+{
+	/* Copy the value: the map entry may change under us once we write. */
+	struct fwd_svc4_value target = *svc;
+	struct nat4_change change =
+		nat4_change_of(pkt, NAT4_DST, target.container_addr, target.container_port);
+	struct bpf_fib_lookup fib;
+	__u32 len = skb->len;
+	__u64 now = ct4_now();
+	int lookup;
+	int ret;
+
+	if (!ct4_refresh_forward(pkt, &target, now)) {
+		ret = tc_track_new_flow(skb, pkt, &target, now);
 		if (ret)
 			return ret;
-		counter_bump(FWD_CNT_CT_CREATED);
-		stats_new_flow(mapping_id);
 	}
-	ret = nat4_rewrite_dst(skb, &pkt, container_addr, container_port);
+	lookup = fib4_next_hop(skb, pkt, pkt->saddr, target.container_addr, &fib);
+	ret = nat4_rewrite_skb(skb, pkt, &change);
 	if (ret)
 		return ret;
 	counter_bump(FWD_CNT_NAT_IN);
-	if (pkt.has_ip_options)
+	if (pkt->has_ip_options)
 		counter_bump(FWD_CNT_IP_OPTIONS);
-	stats_account(mapping_id, len, 0);
-	return 0;
+	stats_account(target.mapping_id, len, 0);
+	return tc_forward(skb, &fib, lookup);
 }
 
-static __always_inline int tc_egress_revnat4(struct __sk_buff *skb)
+/*
+ * Container -> client: the reply of a tracked flow gets its published source
+ * back. @fast: called from ingress on the container side, where only a reply
+ * that can go straight out is translated; the rest is left to the egress
+ * program after routing (the stack would drop a local source arriving here).
+ */
+static __always_inline int tc_revnat4(struct __sk_buff *skb, const struct fwd_pkt *pkt, int fast)
 {
-	struct fwd_ct4_value *entry;
-	struct fwd_pkt pkt = {};
+	struct fwd_ct4_value *entry = ct4_lookup_reply(pkt, ct4_now());
+	struct bpf_fib_lookup fib;
+	struct nat4_change change;
 	__u32 len = skb->len;
-	__be32 host_addr;
-	__be16 host_port;
 	__u32 mapping_id;
+	int lookup = -1;
 	int ret;
 
-	parse_linearize(skb);
-	ret = parse_ipv4_l4(skb, &pkt);
-	if (ret)
-		return ret;
-	entry = ct4_lookup_reply(&pkt, bpf_ktime_get_ns());
 	if (!entry)
 		return FWD_REASON(FWD_CNT_PASS_NO_MATCH);
-	host_addr = entry->host_addr;
-	host_port = entry->host_port;
+	change = nat4_change_of(pkt, NAT4_SRC, entry->host_addr, entry->host_port);
 	mapping_id = entry->mapping_id;
-
-	ret = nat4_rewrite_src(skb, &pkt, host_addr, host_port);
+	if (fast) {
+		lookup = fib4_next_hop(skb, pkt, change.new_addr, pkt->daddr, &fib);
+		if (lookup < 0)
+			return FWD_REASON(FWD_CNT_PASS_NO_MATCH);
+	}
+	ret = nat4_rewrite_skb(skb, pkt, &change);
 	if (ret)
 		return ret;
 	counter_bump(FWD_CNT_NAT_OUT);
-	if (pkt.has_ip_options)
+	if (pkt->has_ip_options)
 		counter_bump(FWD_CNT_IP_OPTIONS);
 	stats_account(mapping_id, len, 1);
-	return 0;
+	return tc_forward(skb, &fib, lookup);
+}
+
+/* Did fwd's XDP program already translate this packet (`attach --mode xdp`)? */
+static __always_inline int tc_translated_by_xdp(struct __sk_buff *skb)
+{
+	__u32 *mark = (void *)(long)skb->data_meta;
+
+	if ((void *)(mark + 1) > (void *)(long)skb->data)
+		return 0;
+	return *mark == FWD_XDP_META_TRANSLATED;
+}
+
+static __always_inline int tc_ingress4(struct __sk_buff *skb)
+{
+	struct fwd_svc4_value *svc = NULL;
+	struct bpf_fib_lookup fib;
+	struct fwd_pkt pkt = {};
+	int ret;
+
+	ret = parse_skb(skb, &pkt);
+	if (ret)
+		return ret;
+	if (tc_translated_by_xdp(skb))
+		return tc_forward(skb, &fib, fib4_next_hop(skb, &pkt, pkt.saddr, pkt.daddr, &fib));
+	ret = svc4_lookup(skb, skb->ifindex, &pkt, &svc);
+	if (ret == FWD_REASON(FWD_CNT_PASS_NO_MATCH) && fib4_fast_path_enabled())
+		return tc_revnat4(skb, &pkt, 1);
+	if (ret)
+		return ret;
+	return tc_dnat4(skb, &pkt, svc);
+}
+
+static __always_inline int tc_egress4(struct __sk_buff *skb)
+{
+	struct fwd_pkt pkt = {};
+	int ret;
+
+	ret = parse_skb(skb, &pkt);
+	if (ret)
+		return ret;
+	return tc_revnat4(skb, &pkt, 0);
 }
 
 SEC("tc")
 int fwd_tc_ingress(struct __sk_buff *skb)
 {
-	return tc_verdict(tc_ingress_nat4(skb));
+	return tc_verdict(tc_ingress4(skb));
 }
 
 SEC("tc")
 int fwd_tc_egress(struct __sk_buff *skb)
 {
-	return tc_verdict(tc_egress_revnat4(skb));
+	return tc_verdict(tc_egress4(skb));
 }

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * All checksum arithmetic of fwd. The TC build uses the skb helpers, which
- * follow the skb's checksum state (CHECKSUM_PARTIAL from containers,
- * CHECKSUM_COMPLETE from NICs); hand arithmetic on such packets is wrong.
- * The UDP zero-checksum rule ("no checksum" stays 0) lives only here.
+ * All checksum arithmetic of fwd.
  *
- * Each helper returns 0 or FWD_REASON(FWD_CNT_ERR_REWRITE) and may move
+ * The IPv4 header checksum is always a full one and is updated by hand
+ * (RFC 1624). L4 checksums in TC go through the skb helpers, which follow the
+ * skb's checksum state (CHECKSUM_PARTIAL from containers, CHECKSUM_COMPLETE
+ * from NICs); hand arithmetic on such packets is wrong. XDP has no skb: it
+ * updates full L4 checksums by hand and leaves partial ones to TC (see
+ * csum4_l4_is_partial). The UDP zero-checksum rule ("no checksum" stays 0)
+ * lives only here.
+ *
+ * The skb helpers return 0 or FWD_REASON(FWD_CNT_ERR_REWRITE) and may move
  * packet data: callers reload packet pointers afterwards.
  */
 #ifndef FWD_LIB_CSUM_H
@@ -15,8 +20,54 @@
 #include <linux/bpf.h>
 #include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 #include "../fwd_abi.h"
 #include "parse.h"
+
+/* A 32-bit one's-complement sum folded to 16 bits. */
+static __always_inline __u16 csum_fold32(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/*
+ * A full checksum after a 16- or 32-bit field changed from @from to @to:
+ * HC' = ~(~HC + ~m + m') (RFC 1624). Words are summed in memory order, so the
+ * result is right whatever the byte order of the values.
+ */
+static __always_inline __u16 csum_replace16(__u16 check, __u16 from, __u16 to)
+{
+	__u32 sum = (__u16)~check + (__u16)~from + (__u32)to;
+
+	return (__u16)~csum_fold32(sum);
+}
+
+static __always_inline __u16 csum_replace32(__u16 check, __u32 from, __u32 to)
+{
+	__u32 sum = (__u16)~check;
+
+	sum += (__u16)~from + (__u16)~(from >> 16);
+	sum += (to & 0xffff) + (to >> 16);
+	return (__u16)~csum_fold32(sum);
+}
+
+/*
+ * csum4_l4_is_partial - does @pkt's TCP/UDP checksum field hold only the
+ * pseudo-header sum? That is what a local sender leaves for checksum offload
+ * (CHECKSUM_PARTIAL: veth peers, containers); XDP cannot see the skb's state,
+ * so it recognises the value. A full checksum equal to it by chance (1 in
+ * 65536) is only left to TC, which is always right.
+ */
+static __always_inline int csum4_l4_is_partial(const struct fwd_pkt *pkt)
+{
+	__u32 sum = (pkt->saddr & 0xffff) + (pkt->saddr >> 16);
+
+	sum += (pkt->daddr & 0xffff) + (pkt->daddr >> 16);
+	sum += bpf_htons((__u16)pkt->proto) + bpf_htons(pkt->l4_len);
+	return pkt->l4_csum == csum_fold32(sum);
+}
 
 /* UDP keeps a zero checksum zero; a computed 0 is written as 0xffff. */
 static __always_inline __u64 csum_l4_flags(const struct fwd_pkt *pkt)
@@ -24,13 +75,10 @@ static __always_inline __u64 csum_l4_flags(const struct fwd_pkt *pkt)
 	return pkt->proto == FWD_PROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
 }
 
-/* An IPv4 address changed: fix the IP header and the L4 pseudo-header sums. */
+/* An IPv4 address changed: fix the L4 pseudo-header sum (the IPv4 header is fixed by hand). */
 static __always_inline int csum4_replace_addr(struct __sk_buff *skb, const struct fwd_pkt *pkt,
 					      __be32 from, __be32 to)
 {
-	if (bpf_l3_csum_replace(skb, pkt->l3_off + offsetof(struct iphdr, check), from, to,
-				sizeof(to)))
-		return FWD_REASON(FWD_CNT_ERR_REWRITE);
 	if (bpf_l4_csum_replace(skb, pkt->l4_csum_off, from, to,
 				BPF_F_PSEUDO_HDR | csum_l4_flags(pkt) | sizeof(to)))
 		return FWD_REASON(FWD_CNT_ERR_REWRITE);

@@ -18,6 +18,18 @@ static __always_inline __u64 ct4_lifetime_ns(__u8 proto)
 	return proto == FWD_PROTO_TCP ? FWD_CT_TCP_LIFETIME_NS : FWD_CT_UDP_LIFETIME_NS;
 }
 
+/* The conntrack clock: coarse (tick resolution) is plenty for lifetimes and much cheaper. */
+static __always_inline __u64 ct4_now(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
+
+/* Nanoseconds since @then; 0 if @then is ahead (an entry stamped by a finer clock). */
+static __always_inline __u64 ct4_age(__u64 now, __u64 then)
+{
+	return (__s64)(now - then) > 0 ? now - then : 0;
+}
+
 static __always_inline struct fwd_ct4_key ct4_reply_key(const struct fwd_pkt *pkt,
 							 const struct fwd_svc4_value *svc)
 {
@@ -44,7 +56,7 @@ static __always_inline int ct4_refresh_forward(const struct fwd_pkt *pkt,
 	if (!entry || entry->host_addr != pkt->daddr || entry->host_port != pkt->dport ||
 	    entry->mapping_id != svc->mapping_id)
 		return 0;
-	if (now - entry->last_seen_ns > FWD_CT_REFRESH_NS)
+	if (ct4_age(now, entry->last_seen_ns) > FWD_CT_REFRESH_NS)
 		entry->last_seen_ns = now;
 	return 1;
 }
@@ -86,9 +98,9 @@ static __always_inline struct fwd_ct4_value *ct4_lookup_reply(const struct fwd_p
 	};
 	struct fwd_ct4_value *entry = bpf_map_lookup_elem(&FWD_MAP_CT4, &key);
 
-	if (!entry || now - entry->last_seen_ns > ct4_lifetime_ns(pkt->proto))
+	if (!entry || ct4_age(now, entry->last_seen_ns) > ct4_lifetime_ns(pkt->proto))
 		return NULL;
-	if (now - entry->last_seen_ns > FWD_CT_REFRESH_NS)
+	if (ct4_age(now, entry->last_seen_ns) > FWD_CT_REFRESH_NS)
 		entry->last_seen_ns = now;
 	return entry;
 }

@@ -28,6 +28,12 @@ struct fwd_pkt {
 	__u8 has_ip_options;
 	__u8 tcp_syn;    /* TCP SYN without ACK: a new connection */
 	__u8 udp_csum_zero; /* UDP datagram sent without a checksum */
+	__u8 link_multicast; /* sent to an Ethernet broadcast/multicast address */
+	__u8 ttl;
+	__u8 tos;
+	__u8 pad;
+	__u16 l4_len;    /* TCP/UDP header plus payload, from the IPv4 total length */
+	__be16 l4_csum;  /* the TCP/UDP checksum field as received */
 	__be32 saddr;
 	__be32 daddr;
 	__be16 sport;
@@ -49,15 +55,15 @@ static __always_inline void parse_linearize(struct __sk_buff *skb)
 }
 
 /*
- * parse_ipv4_l4 - parse eth/IPv4/TCP|UDP starting at skb->data.
+ * parse_ipv4_l4 - parse eth/IPv4/TCP|UDP in [@data, @data_end) of a packet
+ * @pkt_len bytes long (the skb or XDP frame length).
  * Returns 0 and fills @pkt, or a negative FWD_REASON: NOT_IP (not IPv4),
  * TRUNCATED (a header or the IPv4 total length runs past the packet),
  * MALFORMED (ihl < 5, total length below the headers), FRAGMENT, NOT_L4.
  */
-static __always_inline int parse_ipv4_l4(struct __sk_buff *skb, struct fwd_pkt *pkt)
+static __always_inline int parse_ipv4_l4(void *data, void *data_end, __u32 pkt_len,
+					 struct fwd_pkt *pkt)
 {
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
 	struct iphdr *ip;
 	__u32 ihl_bytes;
@@ -77,7 +83,7 @@ static __always_inline int parse_ipv4_l4(struct __sk_buff *skb, struct fwd_pkt *
 	tot_len = bpf_ntohs(ip->tot_len);
 	if (tot_len < ihl_bytes)
 		return FWD_REASON(FWD_CNT_PASS_MALFORMED);
-	if (ETH_HLEN + (__u32)tot_len > skb->len)
+	if (ETH_HLEN + (__u32)tot_len > pkt_len)
 		return FWD_REASON(FWD_CNT_PASS_TRUNCATED);
 	/* Any fragment, first or later: translating only some pieces would break it. */
 	if (ip->frag_off & bpf_htons(0x3fff))
@@ -91,6 +97,10 @@ static __always_inline int parse_ipv4_l4(struct __sk_buff *skb, struct fwd_pkt *
 	pkt->has_ip_options = ihl_bytes > sizeof(struct iphdr);
 	pkt->saddr = ip->saddr;
 	pkt->daddr = ip->daddr;
+	pkt->ttl = ip->ttl;
+	pkt->tos = ip->tos;
+	pkt->l4_len = tot_len - ihl_bytes;
+	pkt->link_multicast = eth->h_dest[0] & 1;
 	pkt->tcp_syn = 0;
 	pkt->udp_csum_zero = 0;
 
@@ -104,6 +114,7 @@ static __always_inline int parse_ipv4_l4(struct __sk_buff *skb, struct fwd_pkt *
 		pkt->sport = tcp->source;
 		pkt->dport = tcp->dest;
 		pkt->tcp_syn = tcp->syn && !tcp->ack;
+		pkt->l4_csum = tcp->check;
 		pkt->l4_csum_off = pkt->l4_off + offsetof(struct tcphdr, check);
 	} else {
 		struct udphdr *udp = (void *)ip + ihl_bytes;
@@ -115,9 +126,26 @@ static __always_inline int parse_ipv4_l4(struct __sk_buff *skb, struct fwd_pkt *
 		pkt->sport = udp->source;
 		pkt->dport = udp->dest;
 		pkt->udp_csum_zero = udp->check == 0;
+		pkt->l4_csum = udp->check;
 		pkt->l4_csum_off = pkt->l4_off + offsetof(struct udphdr, check);
 	}
 	return 0;
+}
+
+/* parse_skb - parse_ipv4_l4 on a TC packet, pulling its headers in first. */
+static __always_inline int parse_skb(struct __sk_buff *skb, struct fwd_pkt *pkt)
+{
+	parse_linearize(skb);
+	return parse_ipv4_l4((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, pkt);
+}
+
+/* parse_xdp - parse_ipv4_l4 on an XDP frame (always linear: no xdp.frags). */
+static __always_inline int parse_xdp(struct xdp_md *ctx, struct fwd_pkt *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	return parse_ipv4_l4(data, data_end, (__u32)(data_end - data), pkt);
 }
 
 #endif /* FWD_LIB_PARSE_H */

@@ -115,19 +115,20 @@ Result<void> Controller::commit(const State& desired, std::vector<std::string>& 
 }
 
 Result<CommandOutput> Controller::attach(const std::vector<std::string>& interfaces,
-                                         const std::string& cgroup) {
+                                         const std::string& cgroup, const AttachOptions& options) {
     auto state = store_.load();
     if (!state) return state.error();
-    return attach_recorded(*state, interfaces, {cgroup}, /*skip_missing=*/false);
+    if (options.fast_path) state->fast_path = *options.fast_path;
+    std::vector<InterfaceRecord> targets;
+    for (const auto& ifname : interfaces) targets.push_back({ifname, false, options.mode});
+    return attach_recorded(*state, targets, {cgroup}, /*skip_missing=*/false);
 }
 
 Result<CommandOutput> Controller::restore() {
     auto state = store_.load();
     if (!state) return state.error();
-    std::vector<std::string> interfaces;
-    for (const auto& record : state->interfaces) interfaces.push_back(record.name);
-    auto output = attach_recorded(*state, interfaces, state->cgroups, /*skip_missing=*/true);
-    if (output && interfaces.empty())
+    auto output = attach_recorded(*state, state->interfaces, state->cgroups, /*skip_missing=*/true);
+    if (output && state->interfaces.empty())
         output->warnings.emplace_back("no interfaces recorded; maps refilled, nothing attached");
     if (output)
         output->text += fmt::format("restored {} mapping(s)\n", state->mappings.size());
@@ -170,6 +171,8 @@ Result<CommandOutput> Controller::check(bool repair) {
         auto live = datapath_.query(record.name);
         if (!live) return live.error();
         if (!live->attached()) drift.push_back("interface " + record.name + ": not attached");
+        else if (record.mode == loader::AttachMode::Xdp && live->xdp_prog_id == 0)
+            drift.push_back("interface " + record.name + ": XDP program not attached");
     }
     CommandOutput output;
     for (const auto& line : drift) output.text += line + "\n";
@@ -190,10 +193,11 @@ Result<CommandOutput> Controller::check(bool repair) {
 }
 
 Result<CommandOutput> Controller::attach_recorded(const State& state,
-                                                  const std::vector<std::string>& interfaces,
+                                                  const std::vector<InterfaceRecord>& interfaces,
                                                   const std::vector<std::string>& cgroups,
                                                   bool skip_missing) {
     if (auto ok = datapath_.load(); !ok) return ok.error();
+    if (auto ok = datapath_.set_fast_path(state.fast_path); !ok) return ok.error();
     State desired = state;
     std::vector<std::string> newly_attached;
     CommandOutput output;
@@ -201,8 +205,9 @@ Result<CommandOutput> Controller::attach_recorded(const State& state,
         return std::find_if(desired.interfaces.begin(), desired.interfaces.end(),
                             [&](const auto& r) { return r.name == ifname; });
     };
-    for (const auto& ifname : interfaces) {
-        auto attachment = datapath_.attach(ifname);
+    for (const auto& target : interfaces) {
+        const std::string& ifname = target.name;
+        auto attachment = datapath_.attach(ifname, target.mode);
         if (!attachment && skip_missing && attachment.error().code == ErrorCode::NotFound) {
             output.warnings.push_back("skipping " + attachment.error().message);
             continue;
@@ -217,13 +222,13 @@ Result<CommandOutput> Controller::attach_recorded(const State& state,
         }
         auto record = record_of(ifname);
         if (record == desired.interfaces.end()) {
-            desired.interfaces.push_back({ifname, attachment->created_clsact});
+            desired.interfaces.push_back({ifname, attachment->created_clsact, target.mode});
             newly_attached.push_back(ifname);
         } else {
             record->created_clsact = record->created_clsact || attachment->created_clsact;
+            record->mode = target.mode;
         }
-        output.text += fmt::format("attached {} (ingress prog {}, egress prog {})\n", ifname,
-                                   attachment->ingress_prog_id, attachment->egress_prog_id);
+        output.text += format_attach_line(*attachment);
     }
     for (const auto& cgroup : cgroups) {
         auto attachment = datapath_.attach_cgroup(cgroup);
@@ -351,6 +356,7 @@ Result<CommandOutput> Controller::status(bool json) {
     report.pin_dir = options_.pin_dir;
     report.state_file = store_.file_path();
     report.mapping_count = state->mappings.size();
+    report.fast_path = state->fast_path;
     for (const auto& record : state->interfaces) {
         auto attachment = datapath_.query(record.name);
         if (!attachment) return attachment.error();

@@ -32,7 +32,7 @@ constexpr const char* kUsage = R"(usage: fwdctl [OPTIONS] COMMAND [ARGS]
 Publishes container ports with eBPF (TC) instead of iptables DNAT and docker-proxy.
 
 commands:
-  attach IFACE... [--mode tc] [--cgroup PATH]
+  attach IFACE... [--mode tc|xdp] [--fast-path on|off] [--cgroup PATH]
                                   load the programs, attach them to the interfaces, and the
                                   socket programs (host-local access) to the cgroup
   detach IFACE... | --all         detach from interfaces
@@ -62,7 +62,7 @@ struct CommandSpec {
 
 const std::map<std::string, CommandSpec>& commands() {
     static const std::map<std::string, CommandSpec> table = {
-        {"attach", {1, SIZE_MAX, {"mode", "cgroup"}}},
+        {"attach", {1, SIZE_MAX, {"mode", "fast-path", "cgroup"}}},
         {"detach", {0, SIZE_MAX, {"all"}}},
         {"add", {2, 2, {"name"}}},
         {"del", {1, 1, {}}},
@@ -98,7 +98,8 @@ po::options_description option_table() {
         ("pin-dir", po::value<std::string>(), "bpffs pin dir (env FWD_PIN_DIR, default /sys/fs/bpf/fwd)")
         ("port-range", po::value<std::string>(), "host-port pool A-B (env FWD_PORT_RANGE, default 49000-49900)")
         ("json", "JSON output")
-        ("mode", po::value<std::string>(), "attach: tc (xdp is not available yet)")
+        ("mode", po::value<std::string>(), "attach: tc (default) or xdp (XDP translates tracked flows in front of TC)")
+        ("fast-path", po::value<std::string>(), "attach: on (default) sends translated packets straight to the next hop; off routes them through the stack and netfilter")
         ("cgroup", po::value<std::string>(), "attach: cgroup v2 dir for the socket programs (default: the cgroup2 root)")
         ("name", po::value<std::string>(), "add: owner name of the mapping")
         ("all", "detach: every attached interface")
@@ -121,7 +122,7 @@ void check_command(const std::string& command, const std::vector<std::string>& a
     const CommandSpec& spec = it->second;
     if (args.size() < spec.min_args || args.size() > spec.max_args)
         throw UsageError{"wrong number of arguments for " + command + " (see fwdctl --help)"};
-    for (const char* option : {"mode", "cgroup", "name", "all", "ip", "ip6", "publish", "publish-all",
+    for (const char* option : {"mode", "fast-path", "cgroup", "name", "all", "ip", "ip6", "publish", "publish-all",
                                "expose", "env", "dry-run", "link", "repair"})
         if (vm.count(option) != 0 && spec.options.count(option) == 0)
             throw UsageError{fmt::format("option --{} does not apply to {}", option, command)};
@@ -177,7 +178,12 @@ fwd::Result<fwd::ctl::CommandOutput> run(const std::string& command,
             if (!root) return root.error();
             cgroup = *root;
         }
-        return controller.attach(args, cgroup);
+        fwd::ctl::AttachOptions options;
+        if (vm.count("mode"))
+            options.mode = value_or_usage(fwd::ctl::parse_attach_mode(vm["mode"].as<std::string>()));
+        if (vm.count("fast-path"))
+            options.fast_path = value_or_usage(fwd::ctl::parse_on_off(vm["fast-path"].as<std::string>()));
+        return controller.attach(args, cgroup, options);
     }
     if (command == "detach") return controller.detach(args, vm.count("all") != 0);
     if (command == "add") {
@@ -220,11 +226,9 @@ Invocation validate(const po::variables_map& vm) {
     inv.command = positional.front();
     inv.args.assign(positional.begin() + 1, positional.end());
     check_command(inv.command, inv.args, vm);
-    if (vm.count("mode") && vm["mode"].as<std::string>() != "tc") {
-        const auto mode = vm["mode"].as<std::string>();
-        throw UsageError{mode == "xdp" ? "--mode xdp is not available yet (use tc)"
-                                       : "unknown mode \"" + mode + "\" (use tc)"};
-    }
+    if (vm.count("mode")) (void)value_or_usage(fwd::ctl::parse_attach_mode(vm["mode"].as<std::string>()));
+    if (vm.count("fast-path"))
+        (void)value_or_usage(fwd::ctl::parse_on_off(vm["fast-path"].as<std::string>()));
     inv.state_dir = vm.count("state-dir") ? vm["state-dir"].as<std::string>()
                                           : env_or("FWD_STATE_DIR", "/var/lib/fwd");
     inv.pin_dir = vm.count("pin-dir") ? vm["pin-dir"].as<std::string>()

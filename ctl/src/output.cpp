@@ -25,12 +25,30 @@ std::string maps_text(const std::vector<loader::MapFill>& maps) {
 }
 
 std::string attachment_text(const loader::InterfaceAttachment& attachment) {
-    if (!attachment.attached()) return fmt::format("  {:<15} tc  NOT ATTACHED\n", attachment.ifname);
-    return fmt::format("  {:<15} tc  ingress prog {}  egress prog {}\n", attachment.ifname,
-                       attachment.ingress_prog_id, attachment.egress_prog_id);
+    if (!attachment.attached()) return fmt::format("  {:<15} NOT ATTACHED\n", attachment.ifname);
+    std::string text = fmt::format("  {:<15} {:<3} ingress prog {}  egress prog {}",
+                                   attachment.ifname, loader::to_string(attached_mode(attachment)),
+                                   attachment.ingress_prog_id, attachment.egress_prog_id);
+    if (attachment.xdp_prog_id != 0)
+        text += fmt::format("  xdp prog {} ({})", attachment.xdp_prog_id,
+                            loader::to_string(attachment.xdp_mode));
+    return text + "\n";
 }
 
 }  // namespace
+
+loader::AttachMode attached_mode(const loader::InterfaceAttachment& attachment) {
+    return attachment.xdp_prog_id != 0 ? loader::AttachMode::Xdp : loader::AttachMode::Tc;
+}
+
+std::string format_attach_line(const loader::InterfaceAttachment& attachment) {
+    std::string text = fmt::format("attached {} (ingress prog {}, egress prog {}", attachment.ifname,
+                                   attachment.ingress_prog_id, attachment.egress_prog_id);
+    if (attachment.xdp_prog_id != 0)
+        text += fmt::format(", xdp prog {} {}", attachment.xdp_prog_id,
+                            loader::to_string(attachment.xdp_mode));
+    return text + ")\n";
+}
 
 json mapping_json(const Mapping& mapping) {
     return json{{"host_ip", mapping.host_addr.to_string()},
@@ -58,10 +76,12 @@ std::string format_status(const StatusReport& report, bool as_json) {
         json interfaces = json::array();
         for (const auto& attachment : report.interfaces)
             interfaces.push_back({{"name", attachment.ifname},
-                                  {"mode", "tc"},
+                                  {"mode", loader::to_string(attached_mode(attachment))},
                                   {"attached", attachment.attached()},
                                   {"ingress_prog_id", attachment.ingress_prog_id},
-                                  {"egress_prog_id", attachment.egress_prog_id}});
+                                  {"egress_prog_id", attachment.egress_prog_id},
+                                  {"xdp_prog_id", attachment.xdp_prog_id},
+                                  {"xdp_mode", loader::to_string(attachment.xdp_mode)}});
         json cgroups = json::array();
         for (const auto& attachment : report.cgroups) {
             json programs = json::object();
@@ -82,6 +102,7 @@ std::string format_status(const StatusReport& report, bool as_json) {
                   {"pin_dir", report.pin_dir},
                   {"state_file", report.state_file},
                   {"interfaces", interfaces},
+                  {"fast_path", report.fast_path},
                   {"maps", maps_json(report.maps)},
                   {"mappings", report.mapping_count}};
         return root.dump(2) + "\n";
@@ -92,6 +113,9 @@ std::string format_status(const StatusReport& report, bool as_json) {
     text += "interfaces:\n";
     if (report.interfaces.empty()) text += "  (none)\n";
     for (const auto& attachment : report.interfaces) text += attachment_text(attachment);
+    text += fmt::format("fast path: {}\n",
+                        report.fast_path ? "on (translated packets go straight to the next hop)"
+                                         : "off (translated packets go through the stack)");
     text += "socket programs:\n";
     if (report.cgroups.empty()) text += "  (none)\n";
     for (const auto& attachment : report.cgroups) {

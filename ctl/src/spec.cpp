@@ -193,6 +193,18 @@ Result<Ipv4Addr> parse_ipv4(std::string_view text) {
     return parse_ipv4_in(text, text);
 }
 
+Result<loader::AttachMode> parse_attach_mode(std::string_view text) {
+    if (text == "tc") return loader::AttachMode::Tc;
+    if (text == "xdp") return loader::AttachMode::Xdp;
+    return invalid(fmt::format("unknown mode {} (use tc or xdp)", quote(text)));
+}
+
+Result<bool> parse_on_off(std::string_view text) {
+    if (text == "on") return true;
+    if (text == "off") return false;
+    return invalid(fmt::format("{} is neither on nor off", quote(text)));
+}
+
 Result<Proto> parse_proto(std::string_view text) {
     if (text.empty()) {
         return invalid("missing protocol (use tcp or udp)");

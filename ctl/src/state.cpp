@@ -167,6 +167,16 @@ Result<AllocationCursor> cursor_from_json(const json& object) {
     return AllocationCursor{*addr, *proto, *last};
 }
 
+// An interface's "mode": "tc" or "xdp"; absent (older files) is tc.
+Result<loader::AttachMode> attach_mode_field(const json& interface) {
+    if (!interface.contains("mode")) return loader::AttachMode::Tc;
+    auto text = string_field(interface, "mode");
+    if (!text) return text.error();
+    auto mode = parse_attach_mode(*text);
+    if (!mode) return corrupt("interface mode: " + mode.error().message);
+    return *mode;
+}
+
 Result<void> read_containers(const json& root, State& state) {
     if (!root.contains("containers")) return {};  // written before containers existed
     if (!root["containers"].is_array()) return corrupt("containers is not an array");
@@ -224,7 +234,13 @@ Result<State> state_from_json(const json& root) {
         if (name->empty() || name->size() > 15) return corrupt("bad interface name");
         if (!item.contains("created_clsact") || !item["created_clsact"].is_boolean())
             return corrupt("interface field created_clsact missing");
-        state.interfaces.push_back({*name, item["created_clsact"].get<bool>()});
+        auto mode = attach_mode_field(item);
+        if (!mode) return mode.error();
+        state.interfaces.push_back({*name, item["created_clsact"].get<bool>(), *mode});
+    }
+    if (root.contains("fast_path")) {  // absent in files written before the fast path existed
+        if (!root["fast_path"].is_boolean()) return corrupt("fast_path is not a boolean");
+        state.fast_path = root["fast_path"].get<bool>();
     }
     if (auto ok = read_containers(root, state); !ok) return ok.error();
     if (auto ok = read_cursors(root, state); !ok) return ok.error();
@@ -257,7 +273,9 @@ std::string serialize_state(const State& state) {
     for (const auto& mapping : state.mappings) mappings.push_back(mapping_to_json(mapping));
     json interfaces = json::array();
     for (const auto& record : state.interfaces)
-        interfaces.push_back({{"name", record.name}, {"created_clsact", record.created_clsact}});
+        interfaces.push_back({{"name", record.name},
+                              {"created_clsact", record.created_clsact},
+                              {"mode", loader::to_string(record.mode)}});
     json containers = json::array();
     for (const auto& container : state.containers) containers.push_back(container_to_json(container));
     json cursors = json::array();
@@ -266,7 +284,8 @@ std::string serialize_state(const State& state) {
                            {"proto", to_string(cursor.proto)},
                            {"last", cursor.last}});
     json root{{"version", kStateVersion}, {"mappings", mappings},     {"interfaces", interfaces},
-              {"containers", containers},  {"cursors", cursors},        {"cgroups", state.cgroups}};
+              {"containers", containers},  {"cursors", cursors},        {"cgroups", state.cgroups},
+              {"fast_path", state.fast_path}};
     return root.dump(2) + "\n";
 }
 

@@ -17,7 +17,8 @@ constexpr std::array<const char*, FWD_CNT_MAX> kCounterNames = {
     "pass_truncated", "pass_malformed",   "pass_not_local",      "drop_loopback",
     "err_rewrite",    "err_ct_create",    "nat_in",              "nat_out",
     "ct_created",     "ip_options",       "pass_host_socket",    "sock_xlate",
-    "sock_revxlate",  "bind_refused",
+    "sock_revxlate",  "bind_refused",     "redirect",            "xdp_nat_in",
+    "xdp_to_tc",
 };
 
 }  // namespace

@@ -23,9 +23,11 @@
 #include "cgroup_attachment.h"
 #include "fwd_sock.skel.h"
 #include "fwd_tc.skel.h"
+#include "fwd_xdp.skel.h"
 #include "local_addresses.h"
 #include "pinned_map.h"
 #include "tc_attachment.h"
+#include "xdp_attachment.h"
 
 namespace fwd::loader {
 namespace {
@@ -44,6 +46,7 @@ constexpr const char* kBpffsRoot = "/sys/fs/bpf";
 
 using SkeletonPtr = std::unique_ptr<fwd_tc, decltype(&fwd_tc__destroy)>;
 using SockSkeletonPtr = std::unique_ptr<fwd_sock, decltype(&fwd_sock__destroy)>;
+using XdpSkeletonPtr = std::unique_ptr<fwd_xdp, decltype(&fwd_xdp__destroy)>;
 using Local4Map = PinnedMap<fwd_local4_key, __u32>;
 using PortsMap = PinnedMap<fwd_port_key, __u32>;
 
@@ -137,8 +140,11 @@ public:
         if (!skel) return skel.error();
         auto sock = open_sock_skeleton();
         if (!sock) return sock.error();
+        auto xdp = open_xdp_skeleton();
+        if (!xdp) return xdp.error();
         if (auto ok = check_pins_compatible((*skel)->obj); !ok) return ok;
         if (auto ok = check_pins_compatible((*sock)->obj); !ok) return ok;
+        if (auto ok = check_pins_compatible((*xdp)->obj); !ok) return ok;
         if (auto ok = check_abi_version(); !ok) return ok;
         (*sock)->rodata->use_set_retval = features().set_retval ? 1 : 0;
         last_libbpf_warning().clear();
@@ -146,9 +152,25 @@ public:
         if (ret != 0) return load_error(ret, "load TC programs");
         ret = fwd_sock__load(sock->get());
         if (ret != 0) return load_error(ret, "load socket programs");
+        ret = fwd_xdp__load(xdp->get());
+        if (ret != 0) return load_error(ret, "load XDP program");
         if (auto ok = write_config(skel->get()); !ok) return ok;
         skeleton_ = std::move(*skel);
         sock_skeleton_ = std::move(*sock);
+        xdp_skeleton_ = std::move(*xdp);
+        return {};
+    }
+
+    Result<void> set_fast_path(bool enabled) override {
+        if (!skeleton_) return make_error(ErrorCode::Kernel, "programs are not loaded");
+        const int fd = bpf_map__fd(skeleton_->maps.fwd_config);
+        const __u32 key = 0;
+        fwd_config config{};
+        if (bpf_map_lookup_elem(fd, &key, &config) != 0) return errno_error("map fwd_config: lookup");
+        config.flags = enabled ? (config.flags & ~FWD_CONFIG_NO_FAST_PATH)
+                               : (config.flags | FWD_CONFIG_NO_FAST_PATH);
+        if (bpf_map_update_elem(fd, &key, &config, BPF_ANY) != 0)
+            return errno_error("map fwd_config: update");
         return {};
     }
 
@@ -183,15 +205,27 @@ public:
         return features_;
     }
 
-    Result<InterfaceAttachment> attach(const std::string& ifname) override {
-        if (!skeleton_) return make_error(ErrorCode::Kernel, "programs are not loaded");
+    Result<InterfaceAttachment> attach(const std::string& ifname, AttachMode mode) override {
+        if (!skeleton_ || !xdp_skeleton_)
+            return make_error(ErrorCode::Kernel, "programs are not loaded");
         auto ifindex = interface_index(ifname);
         if (!ifindex) return ifindex.error();
+        auto before = xdp_query(*ifindex);
+        if (!before) return on_interface(ifname, before.error());
+        // XDP first: a refusal (another program there) leaves the interface untouched.
+        if (mode == AttachMode::Xdp) {
+            auto xdp = xdp_attach(*ifindex, bpf_program__fd(xdp_skeleton_->progs.fwd_xdp_ingress));
+            if (!xdp) return on_interface(ifname, xdp.error());
+        }
         const TcPrograms programs{bpf_program__fd(skeleton_->progs.fwd_tc_ingress),
                                   bpf_program__fd(skeleton_->progs.fwd_tc_egress)};
         auto created = tc_attach(*ifindex, programs);
-        if (!created) return make_error(created.error().code, ifname + ": " + created.error().message,
-                                        created.error().err_no);
+        if (!created) {
+            if (mode == AttachMode::Xdp && before->prog_id == 0) (void)xdp_detach(*ifindex);
+            return on_interface(ifname, created.error());
+        }
+        if (mode == AttachMode::Tc)
+            if (auto ok = xdp_detach(*ifindex); !ok) return on_interface(ifname, ok.error());
         auto state = query(ifname);
         if (!state) return state.error();
         state->created_clsact = *created;
@@ -200,10 +234,9 @@ public:
 
     Result<void> detach(const std::string& ifname, bool remove_clsact) override {
         auto ifindex = interface_index(ifname);
-        if (!ifindex) return {};  // the interface is gone, and fwd's filters with it
-        auto ok = tc_detach(*ifindex, remove_clsact);
-        if (!ok) return make_error(ok.error().code, ifname + ": " + ok.error().message,
-                                   ok.error().err_no);
+        if (!ifindex) return {};  // the interface is gone, and fwd's programs with it
+        if (auto ok = xdp_detach(*ifindex); !ok) return on_interface(ifname, ok.error());
+        if (auto ok = tc_detach(*ifindex, remove_clsact); !ok) return on_interface(ifname, ok.error());
         return {};
     }
 
@@ -214,8 +247,12 @@ public:
         if (!ifindex) return result;
         auto state = tc_query(*ifindex);
         if (!state) return state.error();
+        auto xdp = xdp_query(*ifindex);
+        if (!xdp) return on_interface(ifname, xdp.error());
         result.ingress_prog_id = state->ingress_prog_id;
         result.egress_prog_id = state->egress_prog_id;
+        result.xdp_prog_id = xdp->prog_id;
+        result.xdp_mode = xdp->mode;
         return result;
     }
 
@@ -229,7 +266,8 @@ public:
     std::vector<std::uint32_t> program_ids() override {
         std::vector<std::uint32_t> ids;
         if (!skeleton_) return ids;
-        for (auto* prog : {skeleton_->progs.fwd_tc_ingress, skeleton_->progs.fwd_tc_egress}) {
+        for (auto* prog : {skeleton_->progs.fwd_tc_ingress, skeleton_->progs.fwd_tc_egress,
+                           xdp_skeleton_->progs.fwd_xdp_ingress}) {
             bpf_prog_info info{};
             __u32 len = sizeof(info);
             if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
@@ -251,6 +289,17 @@ private:
         SockSkeletonPtr skel(fwd_sock__open_opts(&opts), &fwd_sock__destroy);
         if (!skel) return errno_error("open BPF socket skeleton");
         return skel;
+    }
+
+    Result<XdpSkeletonPtr> open_xdp_skeleton() {
+        LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir_.c_str());
+        XdpSkeletonPtr skel(fwd_xdp__open_opts(&opts), &fwd_xdp__destroy);
+        if (!skel) return errno_error("open BPF XDP skeleton");
+        return skel;
+    }
+
+    static Error on_interface(const std::string& ifname, const Error& error) {
+        return make_error(error.code, ifname + ": " + error.message, error.err_no);
     }
 
     [[nodiscard]] std::string link_dir() const { return pin_dir_ + "/" + kLinkDir; }
@@ -287,15 +336,18 @@ private:
         return {};
     }
 
-    // The ABI version, and the namespace the socket programs treat as the host.
+    // The ABI version, and the namespace the socket programs treat as the host. The flags
+    // (set_fast_path) are kept.
     Result<void> write_config(fwd_tc* skel) {
         auto cookie = current_netns_cookie();
         if (!cookie) return cookie.error();
+        const int fd = bpf_map__fd(skel->maps.fwd_config);
         const __u32 key = 0;
         fwd_config config{};
+        if (bpf_map_lookup_elem(fd, &key, &config) != 0) return errno_error("map fwd_config: lookup");
         config.abi_version = FWD_ABI_VERSION;
         config.host_netns_cookie = *cookie;
-        if (bpf_map_update_elem(bpf_map__fd(skel->maps.fwd_config), &key, &config, BPF_ANY) != 0)
+        if (bpf_map_update_elem(fd, &key, &config, BPF_ANY) != 0)
             return errno_error("map fwd_config: update");
         return {};
     }
@@ -316,6 +368,7 @@ private:
     std::string pin_dir_;
     SkeletonPtr skeleton_{nullptr, &fwd_tc__destroy};
     SockSkeletonPtr sock_skeleton_{nullptr, &fwd_sock__destroy};
+    XdpSkeletonPtr xdp_skeleton_{nullptr, &fwd_xdp__destroy};
     KernelFeatures features_;
     bool features_probed_ = false;
 };

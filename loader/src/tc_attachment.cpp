@@ -6,10 +6,9 @@
 #include <net/if.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "bpf_error.h"
-#include "unique_fd.h"
+#include "program_identity.h"
 
 namespace fwd::loader {
 namespace {
@@ -48,20 +47,11 @@ Result<std::uint32_t> query_filter(int ifindex, TcDirection direction) {
     return std::uint32_t{opts.prog_id};
 }
 
-Result<bool> program_is_ours(std::uint32_t prog_id, TcDirection direction) {
-    UniqueFd fd(bpf_prog_get_fd_by_id(prog_id));
-    if (!fd.valid()) return errno_error("open program");
-    bpf_prog_info info{};
-    __u32 len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0) return errno_error("program info");
-    return std::strncmp(info.name, program_name(direction), sizeof(info.name)) == 0;
-}
-
 Result<void> attach_one(int ifindex, TcDirection direction, int prog_fd) {
     auto existing = query_filter(ifindex, direction);
     if (!existing) return existing.error();
     if (*existing != 0) {
-        auto ours = program_is_ours(*existing, direction);
+        auto ours = program_has_name(*existing, program_name(direction));
         if (!ours) return ours.error();
         if (!*ours)
             return make_error(ErrorCode::Exists,
@@ -81,7 +71,7 @@ Result<void> detach_one(int ifindex, TcDirection direction) {
     auto existing = query_filter(ifindex, direction);
     if (!existing) return existing.error();
     if (*existing == 0) return {};
-    auto ours = program_is_ours(*existing, direction);
+    auto ours = program_has_name(*existing, program_name(direction));
     if (!ours) return ours.error();
     if (!*ours) return {};
     auto hook = make_hook(ifindex, attach_point(direction));

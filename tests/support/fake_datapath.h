@@ -23,17 +23,27 @@ public:
     std::optional<Error> fail_apply;            // next apply() fails with this
     std::optional<std::string> fail_attach_on;  // attach() of this interface fails
     int apply_calls = 0;
+    std::optional<bool> fast_path;  // last set_fast_path()
 
     bool is_loaded() override { return loaded; }
     Result<void> load() override {
         loaded = true;
         return {};
     }
-    Result<loader::InterfaceAttachment> attach(const std::string& ifname) override {
+    Result<void> set_fast_path(bool enabled) override {
+        fast_path = enabled;
+        return {};
+    }
+    Result<loader::InterfaceAttachment> attach(const std::string& ifname,
+                                               loader::AttachMode mode) override {
         if (existing_interfaces.count(ifname) == 0 || fail_attach_on == ifname)
             return make_error(ErrorCode::NotFound, "no such interface: " + ifname);
         const bool created = attached.count(ifname) == 0;
-        loader::InterfaceAttachment attachment{ifname, 10, 11, created};
+        loader::InterfaceAttachment attachment{ifname, 10, 11, 0, loader::XdpMode::None, created};
+        if (mode == loader::AttachMode::Xdp) {
+            attachment.xdp_prog_id = 12;
+            attachment.xdp_mode = loader::XdpMode::Native;
+        }
         attached[ifname] = attachment;
         return attachment;
     }
@@ -43,7 +53,7 @@ public:
     }
     Result<loader::InterfaceAttachment> query(const std::string& ifname) override {
         auto it = attached.find(ifname);
-        if (it == attached.end()) return loader::InterfaceAttachment{ifname, 0, 0, false};
+        if (it == attached.end()) return loader::InterfaceAttachment{ifname};
         return it->second;
     }
     std::set<std::string> cgroups;

@@ -1,6 +1,10 @@
 #include "support/netns_fixture.h"
 
 #include <arpa/inet.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <netinet/in.h>
@@ -348,6 +352,22 @@ Fd socket_in_netns(const std::string& ns, int domain, int type, int protocol) {
         throw std::runtime_error(fmt::format("socket in {}: {}", ns, errno_text(err)));
     }
     return Fd(fd);
+}
+
+void set_tx_checksum_offload(const std::string& ns, const std::string& ifname, bool on) {
+    run_in_netns(ns, [&] {
+        Fd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        if (!sock.valid()) throw std::runtime_error("socket for ethtool: " + errno_text(errno));
+        ethtool_value value{};
+        value.cmd = ETHTOOL_STXCSUM;
+        value.data = on ? 1 : 0;
+        ifreq request{};
+        std::snprintf(request.ifr_name, sizeof(request.ifr_name), "%s", ifname.c_str());
+        request.ifr_data = reinterpret_cast<char*>(&value);
+        if (::ioctl(sock.get(), SIOCETHTOOL, &request) != 0)
+            throw std::runtime_error(fmt::format("tx checksum offload {} on {} in {}: {}",
+                                                 on ? "on" : "off", ifname, ns, errno_text(errno)));
+    });
 }
 
 void set_sysctl(const std::string& ns, const std::string& key, const std::string& value) {

@@ -129,6 +129,10 @@ private:
 // Writes `value` to /proc/sys/<key with dots as slashes> inside `ns`. Throws on failure.
 void set_sysctl(const std::string& ns, const std::string& key, const std::string& value);
 
+// Turns a device's TX checksum offload on or off (ethtool -K IF tx on|off). Off makes a local
+// sender put full checksums in its packets, as frames from a wire carry them.
+void set_tx_checksum_offload(const std::string& ns, const std::string& ifname, bool on);
+
 // ---------------------------------------------------------------------------------------------
 // Topology
 

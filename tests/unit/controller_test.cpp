@@ -31,6 +31,48 @@ TEST_F(ControllerTest, AddBeforeAttachWarnsAndTakesEffectAtAttach) {
     EXPECT_EQ(datapath_.mappings[0].container_port, 8080);
 }
 
+TEST_F(ControllerTest, AttachModeAndFastPathAreRecordedAndRestored) {
+    AttachOptions xdp{loader::AttachMode::Xdp, false};
+    auto attached = controller_->attach({"eth0"}, kCgroup, xdp);
+    ASSERT_TRUE(attached) << attached.error().message;
+    EXPECT_EQ(attached->text,
+              "attached eth0 (ingress prog 10, egress prog 11, xdp prog 12 native)\n"
+              "attached socket programs to cgroup " + std::string(kCgroup) + "\n");
+    ASSERT_TRUE(controller_->attach({"br0"}, kCgroup));  // tc, fast path as recorded
+    EXPECT_EQ(datapath_.fast_path, std::optional<bool>(false));
+
+    auto state = store_->load();
+    ASSERT_TRUE(state);
+    ASSERT_EQ(state->interfaces.size(), 2U);
+    EXPECT_EQ(state->interfaces[0].mode, loader::AttachMode::Xdp);
+    EXPECT_EQ(state->interfaces[1].mode, loader::AttachMode::Tc);
+    EXPECT_FALSE(state->fast_path);
+
+    // A reboot: nothing attached, nothing loaded. restore brings back each mode and the switch.
+    datapath_.attached.clear();
+    datapath_.fast_path.reset();
+    ASSERT_TRUE(controller_->restore());
+    EXPECT_EQ(datapath_.attached.at("eth0").xdp_prog_id, 12U);
+    EXPECT_EQ(datapath_.attached.at("br0").xdp_prog_id, 0U);
+    EXPECT_EQ(datapath_.fast_path, std::optional<bool>(false));
+
+    auto status = controller_->status(false);
+    ASSERT_TRUE(status);
+    EXPECT_NE(status->text.find("eth0            xdp ingress prog 10  egress prog 11  xdp prog 12 (native)"),
+              std::string::npos)
+        << status->text;
+    EXPECT_NE(status->text.find("fast path: off"), std::string::npos) << status->text;
+}
+
+TEST_F(ControllerTest, CheckReportsAMissingXdpProgram) {
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup, {loader::AttachMode::Xdp, std::nullopt}));
+    datapath_.attached.at("eth0").xdp_prog_id = 0;  // someone removed it
+    auto check = controller_->check(false);
+    ASSERT_TRUE(check);
+    EXPECT_EQ(check->exit_code, 1);
+    EXPECT_EQ(check->text, "interface eth0: XDP program not attached\n");
+}
+
 TEST_F(ControllerTest, AddWhenAttachedUpdatesMapsAtOnce) {
     ASSERT_TRUE(controller_->attach({"eth0", "br0"}, kCgroup));
     ASSERT_TRUE(add("10.0.0.1:8000-8002/udp", "172.17.0.2:9000-9002"));

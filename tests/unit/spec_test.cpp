@@ -358,3 +358,26 @@ TEST(MappingFormat, OrdersByAddressPortThenProtocol) {
 
 }  // namespace
 }  // namespace fwd::ctl
+
+namespace fwd::ctl {
+namespace {
+
+TEST(AttachOptionsParsing, ModesAndSwitches) {
+    EXPECT_EQ(parse_attach_mode("tc").value(), loader::AttachMode::Tc);
+    EXPECT_EQ(parse_attach_mode("xdp").value(), loader::AttachMode::Xdp);
+    for (const char* bad : {"", "XDP", "tcx", "xdp "}) {
+        auto mode = parse_attach_mode(bad);
+        ASSERT_FALSE(mode) << bad;
+        EXPECT_EQ(mode.error().code, ErrorCode::InvalidInput);
+    }
+    EXPECT_TRUE(parse_on_off("on").value());
+    EXPECT_FALSE(parse_on_off("off").value());
+    for (const char* bad : {"", "yes", "1", "ON"}) {
+        auto value = parse_on_off(bad);
+        ASSERT_FALSE(value) << bad;
+        EXPECT_EQ(value.error().code, ErrorCode::InvalidInput);
+    }
+}
+
+}  // namespace
+}  // namespace fwd::ctl

@@ -23,7 +23,8 @@ State sample_state() {
                               {ContainerPort{80, Proto::Tcp}, ContainerPort{53, Proto::Udp}},
                               {EnvVar{"MODE", "prod"}, EnvVar{"EMPTY", ""}}};
     AllocationCursor cursor{Ipv4Addr{}, Proto::Tcp, 49003};
-    return State{{mapping}, {{"eth0", true}}, {container}, {cursor}};
+    return State{{mapping}, {{"eth0", true}, {"br0", false, loader::AttachMode::Xdp}},
+                 {container}, {cursor}};
 }
 
 TEST(StateFile, RoundTrips) {
@@ -31,6 +32,25 @@ TEST(StateFile, RoundTrips) {
     auto parsed = parse_state(serialize_state(state));
     ASSERT_TRUE(parsed) << parsed.error().message;
     EXPECT_EQ(*parsed, state);
+}
+
+TEST(StateFile, RoundTripsFastPathOff) {
+    State state = sample_state();
+    state.fast_path = false;
+    auto parsed = parse_state(serialize_state(state));
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_FALSE(parsed->fast_path);
+    EXPECT_EQ(*parsed, state);
+}
+
+TEST(StateFile, OlderFilesMeanTcModeAndFastPathOn) {
+    // Written before attach modes and the fast path existed.
+    auto parsed = parse_state(
+        R"({"version":1,"mappings":[],"interfaces":[{"name":"eth0","created_clsact":true}]})");
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    ASSERT_EQ(parsed->interfaces.size(), 1U);
+    EXPECT_EQ(parsed->interfaces[0].mode, loader::AttachMode::Tc);
+    EXPECT_TRUE(parsed->fast_path);
 }
 
 TEST(StateFile, RejectsDefectsWithClearMessage) {
@@ -71,6 +91,10 @@ TEST(StateFile, RejectsDefectsWithClearMessage) {
         {R"({"version":1,"mappings":[],"interfaces":[],"cursors":[{"host_ip":"0.0.0.0",
             "proto":"tcp","last":70000}]})",
          "last"},
+        {R"({"version":1,"mappings":[],"interfaces":[{"name":"eth0","created_clsact":true,
+            "mode":"dpdk"}]})",
+         "interface mode"},
+        {R"({"version":1,"mappings":[],"interfaces":[],"fast_path":"yes"})", "fast_path"},
     };
     for (const auto& [text, expected] : cases) {
         auto parsed = parse_state(text);

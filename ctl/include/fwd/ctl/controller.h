@@ -3,6 +3,7 @@
 // on any failure neither changes.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,15 +40,23 @@ struct PublishOptions {
     bool json = false;
 };
 
+// attach's choices beyond the interface list.
+struct AttachOptions {
+    loader::AttachMode mode = loader::AttachMode::Tc;
+    std::optional<bool> fast_path;  // unset: keep the recorded setting (default on)
+};
+
 class Controller {
 public:
     Controller(loader::Datapath& datapath, const StateStore& store, loader::HostPortProbe& probe,
                ControllerOptions options)
         : datapath_(datapath), store_(store), probe_(probe), options_(std::move(options)) {}
 
-    // Attaches the TC programs to the interfaces and the socket programs to `cgroup`.
+    // Attaches the TC (and with mode xdp the XDP) programs to the interfaces and the socket
+    // programs to `cgroup`.
     [[nodiscard]] Result<CommandOutput> attach(const std::vector<std::string>& interfaces,
-                                               const std::string& cgroup);
+                                               const std::string& cgroup,
+                                               const AttachOptions& options = {});
     [[nodiscard]] Result<CommandOutput> detach(const std::vector<std::string>& interfaces, bool all);
     [[nodiscard]] Result<CommandOutput> add(const HostSpec& host, const ContainerSpec& container,
                                             const std::string& name, bool json);
@@ -75,10 +84,10 @@ private:
     [[nodiscard]] Result<Mapping> bind_request(State& desired, const PublishRequest& request,
                                                const PublishOptions& options,
                                                PortAllocator& allocator);
-    [[nodiscard]] Result<CommandOutput> attach_recorded(const State& state,
-                                                        const std::vector<std::string>& interfaces,
-                                                        const std::vector<std::string>& cgroups,
-                                                        bool skip_missing);
+    // `interfaces` names each interface with its mode (created_clsact is not read).
+    [[nodiscard]] Result<CommandOutput> attach_recorded(
+        const State& state, const std::vector<InterfaceRecord>& interfaces,
+        const std::vector<std::string>& cgroups, bool skip_missing);
 
     loader::Datapath& datapath_;
     const StateStore& store_;

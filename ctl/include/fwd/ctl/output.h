@@ -19,6 +19,11 @@ namespace fwd::ctl {
 // JSON array of mapping_json objects.
 [[nodiscard]] std::string format_mappings_json(const std::vector<Mapping>& mappings);
 
+// What runs on an interface: xdp when fwd's XDP program is there.
+[[nodiscard]] loader::AttachMode attached_mode(const loader::InterfaceAttachment& attachment);
+// "attached IFACE (ingress prog A, egress prog B[, xdp prog C native])".
+[[nodiscard]] std::string format_attach_line(const loader::InterfaceAttachment& attachment);
+
 struct StatusReport {
     bool loaded = false;
     std::string pin_dir;
@@ -27,6 +32,7 @@ struct StatusReport {
     std::vector<loader::CgroupAttachment> cgroups;         // every cgroup in the state
     std::vector<loader::MapFill> maps;
     std::size_t mapping_count = 0;
+    bool fast_path = true;
     std::optional<loader::KernelFeatures> features;  // probed when this command loaded programs
 };
 [[nodiscard]] std::string format_status(const StatusReport& report, bool json);

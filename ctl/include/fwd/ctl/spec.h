@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "fwd/result.h"
+#include "fwd/loader/datapath.h"
 #include "fwd/types.h"
 
 namespace fwd::ctl {
@@ -44,6 +45,12 @@ struct ContainerSpec {
 
 // "tcp" or "udp", any case. "sctp" is refused as not supported.
 [[nodiscard]] Result<Proto> parse_proto(std::string_view text);
+
+// attach --mode: "tc" or "xdp".
+[[nodiscard]] Result<loader::AttachMode> parse_attach_mode(std::string_view text);
+
+// A switch such as attach --fast-path: "on" or "off".
+[[nodiscard]] Result<bool> parse_on_off(std::string_view text);
 
 // "N" or "N-M" with 1 <= N <= M <= 65535 (decimal digits only).
 [[nodiscard]] Result<PortRange> parse_port_range(std::string_view text);

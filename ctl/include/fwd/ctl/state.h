@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "fwd/ctl/docker_spec.h"
+#include "fwd/loader/datapath.h"
 #include "fwd/result.h"
 #include "fwd/types.h"
 
@@ -15,6 +16,7 @@ namespace fwd::ctl {
 struct InterfaceRecord {
     std::string name;
     bool created_clsact = false;  // fwd created the qdisc, so detach removes it
+    loader::AttachMode mode = loader::AttachMode::Tc;
     bool operator==(const InterfaceRecord&) const = default;
 };
 
@@ -43,6 +45,7 @@ struct State {
     std::vector<ContainerRecord> containers;
     std::vector<AllocationCursor> cursors;
     std::vector<std::string> cgroups;  // cgroup v2 dirs with fwd's socket programs
+    bool fast_path = true;  // translated packets go straight to the next hop (attach --fast-path)
     bool operator==(const State&) const = default;
 
     [[nodiscard]] const ContainerRecord* find_container(std::string_view name) const;

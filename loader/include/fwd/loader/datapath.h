@@ -35,11 +35,23 @@ struct MapFill {
     std::uint32_t max_entries = 0;
 };
 
+// How fwd runs on an interface: the TC programs alone, or with the XDP program in front
+// translating tracked flows (`attach --mode xdp`).
+enum class AttachMode { Tc, Xdp };
+
+// Where an XDP program runs: in the driver (native) or on the skb (generic).
+enum class XdpMode { None, Native, Generic };
+
+[[nodiscard]] const char* to_string(AttachMode mode);
+[[nodiscard]] const char* to_string(XdpMode mode);
+
 // fwd's programs on one interface. Program ids are 0 where nothing of fwd is attached.
 struct InterfaceAttachment {
     std::string ifname;
     std::uint32_t ingress_prog_id = 0;
     std::uint32_t egress_prog_id = 0;
+    std::uint32_t xdp_prog_id = 0;
+    XdpMode xdp_mode = XdpMode::None;
     bool created_clsact = false;  // fwd created the clsact qdisc, so detach may remove it
 
     [[nodiscard]] bool attached() const { return ingress_prog_id != 0 && egress_prog_id != 0; }
@@ -78,9 +90,13 @@ public:
     [[nodiscard]] virtual bool is_loaded() = 0;
     // Loads the programs, creating the pinned maps or reusing compatible ones.
     [[nodiscard]] virtual Result<void> load() = 0;
-    // Attaches (or atomically replaces) fwd's programs on an interface; needs load().
-    [[nodiscard]] virtual Result<InterfaceAttachment> attach(const std::string& ifname) = 0;
-    // Removes fwd's programs, and the clsact qdisc too when fwd created it.
+    // Turns the redirect fast path on or off for every interface (a map flag); needs load().
+    [[nodiscard]] virtual Result<void> set_fast_path(bool enabled) = 0;
+    // Attaches (or atomically replaces) fwd's programs on an interface; needs load(). In Tc
+    // mode an XDP program of fwd's left from an earlier --mode xdp is removed.
+    [[nodiscard]] virtual Result<InterfaceAttachment> attach(const std::string& ifname,
+                                                             AttachMode mode) = 0;
+    // Removes fwd's programs (TC and XDP), and the clsact qdisc too when fwd created it.
     [[nodiscard]] virtual Result<void> detach(const std::string& ifname, bool remove_clsact) = 0;
     [[nodiscard]] virtual Result<InterfaceAttachment> query(const std::string& ifname) = 0;
 
