@@ -8,8 +8,8 @@ packages=(
   libbpf-dev bpftool linux-libc-dev libelf-dev zlib1g-dev
   libboost-program-options-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev googletest
-  # tests and demo: namespaces, tc, nsenter/setpriv, a tiny server
-  iproute2 util-linux socat
+  # tests and demo: namespaces, tc, nsenter/setpriv, a tiny server, syscall counting
+  iproute2 util-linux socat strace
 )
 
 missing=()

@@ -290,6 +290,9 @@ Result<CommandOutput> Controller::add(const HostSpec& host, const ContainerSpec&
     const std::size_t count = container.ports.size();
     auto ids = allocate_ids(desired.mappings, count);
     if (!ids) return ids.error();
+    // The keys taken before this command, so a 60,000-port range is not 60,000 scans.
+    std::map<KeyTuple, const Mapping*> taken;
+    for (const auto& mapping : state->mappings) taken[key_of(mapping)] = &mapping;
     std::vector<Mapping> added;
     for (std::size_t i = 0; i < count; ++i) {
         Mapping mapping;
@@ -307,12 +310,12 @@ Result<CommandOutput> Controller::add(const HostSpec& host, const ContainerSpec&
         } else {
             mapping.host_port = static_cast<std::uint16_t>(host.ports.first + i);
         }
-        if (const Mapping* owner = port_owner(desired, mapping.host_addr, mapping.host_port,
-                                              mapping.proto, Overlap::ExactKeyOnly))
-            return port_taken_error(mapping, *owner);
-        desired.mappings.push_back(mapping);
+        // The range's own keys are distinct, and an allocated port is free: `taken` suffices.
+        if (auto owner = taken.find(key_of(mapping)); owner != taken.end())
+            return port_taken_error(mapping, *owner->second);
         added.push_back(mapping);
     }
+    desired.mappings.insert(desired.mappings.end(), added.begin(), added.end());
     CommandOutput output;
     if (auto ok = commit(desired, output.warnings); !ok) return ok.error();
     output.text = json ? format_mappings_json(added) : format_mapping_lines(added);
@@ -325,15 +328,18 @@ Result<CommandOutput> Controller::del(const HostSpec& host) {
     auto state = store_.load();
     if (!state) return state.error();
     State desired = *state;
+    std::map<KeyTuple, const Mapping*> present;
+    for (const auto& mapping : state->mappings) present[key_of(mapping)] = &mapping;
     std::vector<Mapping> removed;
+    std::set<KeyTuple> doomed;
     for (const auto& key : expand_host_spec(host)) {
-        auto it = std::find_if(desired.mappings.begin(), desired.mappings.end(),
-                               [&](const Mapping& m) { return m.same_key(key); });
-        if (it == desired.mappings.end())
+        auto it = present.find(key_of(key));
+        if (it == present.end())
             return make_error(ErrorCode::NotFound, "no mapping for " + host_key_string(key));
-        removed.push_back(*it);
-        desired.mappings.erase(it);
+        removed.push_back(*it->second);
+        doomed.insert(it->first);
     }
+    std::erase_if(desired.mappings, [&](const Mapping& m) { return doomed.count(key_of(m)) != 0; });
     CommandOutput output;
     if (auto ok = commit(desired, output.warnings); !ok) return ok.error();
     for (const auto& mapping : removed) output.text += "removed " + to_string(mapping) + "\n";

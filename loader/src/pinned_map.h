@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -28,6 +29,17 @@ struct MapShape {
 // Reads a map's shape from the kernel.
 [[nodiscard]] Result<MapShape> map_shape(int fd, const std::string& name);
 [[nodiscard]] int possible_cpus();
+
+// Entries per batch syscall: large enough that a 60,000-mapping change is a handful of calls,
+// small enough to bound the buffers (and never below a hash bucket's size).
+inline constexpr std::uint32_t kBatchChunk = 8192;
+
+// True when a batch call failed because the kernel has no batch ops for this map (before 5.6,
+// or a map type without them): the caller falls back to one call per element.
+[[nodiscard]] inline bool batch_unsupported(int err) {
+    constexpr int kEnotsupp = 524;  // the kernel-internal ENOTSUPP leaks to user space here
+    return err == EINVAL || err == EOPNOTSUPP || err == kEnotsupp;
+}
 
 template <typename Key, typename Value>
 class PinnedMap {
@@ -71,11 +83,90 @@ public:
         if (errno != ENOENT) return errno_error(context("iterate"));
         return result;
     }
+    // Every entry, read with BPF_MAP_LOOKUP_BATCH (one call per kBatchChunk entries) where the
+    // kernel has it, else one key walk plus a lookup per entry.
+    [[nodiscard]] Result<std::vector<std::pair<Key, Value>>> entries() const {
+        std::vector<std::pair<Key, Value>> result;
+        std::vector<Key> keys(kBatchChunk);
+        std::vector<Value> values(kBatchChunk);
+        __u32 in_batch = 0;
+        __u32 out_batch = 0;
+        for (bool first = true;; first = false) {
+            __u32 count = kBatchChunk;
+            LIBBPF_OPTS(bpf_map_batch_opts, opts);
+            const int ret = bpf_map_lookup_batch(fd_.get(), first ? nullptr : &in_batch, &out_batch,
+                                                 keys.data(), values.data(), &count, &opts);
+            const int err = ret == 0 ? 0 : errno;
+            for (__u32 i = 0; i < count; ++i) result.emplace_back(keys[i], values[i]);
+            if (ret == 0) {
+                in_batch = out_batch;
+                continue;
+            }
+            if (err == ENOENT) return result;  // the end of the map
+            if (first && count == 0 && batch_unsupported(err)) return entries_one_by_one();
+            errno = err;
+            return errno_error(context("batch lookup"));
+        }
+    }
+
+    // Inserts or replaces every (keys[i], values[i]) with BPF_MAP_UPDATE_BATCH where the kernel
+    // has it. On failure some entries may be written: callers undo what they recorded.
+    [[nodiscard]] Result<void> update_all(const std::vector<Key>& keys,
+                                          const std::vector<Value>& values) {
+        for (std::size_t done = 0; done < keys.size();) {
+            auto count = static_cast<__u32>(std::min<std::size_t>(kBatchChunk, keys.size() - done));
+            LIBBPF_OPTS(bpf_map_batch_opts, opts);  // elem_flags 0: BPF_ANY
+            if (bpf_map_update_batch(fd_.get(), keys.data() + done, values.data() + done, &count,
+                                     &opts) == 0) {
+                done += count;
+                continue;
+            }
+            if (done != 0 || count != 0 || !batch_unsupported(errno))
+                return errno_error(context("batch update"));
+            for (; done < keys.size(); ++done)
+                if (auto ok = update(keys[done], values[done]); !ok) return ok;
+        }
+        return {};
+    }
+
+    // Deletes every key with BPF_MAP_DELETE_BATCH where the kernel has it. A key that is gone
+    // already (an LRU eviction, say) is skipped, as erase() does.
+    [[nodiscard]] Result<void> erase_all(const std::vector<Key>& keys) {
+        for (std::size_t done = 0; done < keys.size();) {
+            auto count = static_cast<__u32>(std::min<std::size_t>(kBatchChunk, keys.size() - done));
+            LIBBPF_OPTS(bpf_map_batch_opts, opts);
+            if (bpf_map_delete_batch(fd_.get(), keys.data() + done, &count, &opts) == 0) {
+                done += count;
+                continue;
+            }
+            if (errno == ENOENT) {  // keys[done + count] is missing: skip it
+                done += count + 1;
+                continue;
+            }
+            if (done != 0 || count != 0 || !batch_unsupported(errno))
+                return errno_error(context("batch delete"));
+            for (; done < keys.size(); ++done)
+                if (auto ok = erase(keys[done]); !ok) return ok;
+        }
+        return {};
+    }
+
     [[nodiscard]] const std::string& name() const { return name_; }
     [[nodiscard]] int fd() const { return fd_.get(); }
 
 private:
     PinnedMap(UniqueFd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name)) {}
+
+    [[nodiscard]] Result<std::vector<std::pair<Key, Value>>> entries_one_by_one() const {
+        auto all_keys = keys();
+        if (!all_keys) return all_keys.error();
+        std::vector<std::pair<Key, Value>> result;
+        for (const auto& key : *all_keys) {
+            auto value = lookup(key);
+            if (value) result.emplace_back(key, *value);  // else removed meanwhile
+        }
+        return result;
+    }
     [[nodiscard]] std::string context(const char* op) const { return "map " + name_ + ": " + op; }
 
     UniqueFd fd_;
@@ -104,6 +195,26 @@ public:
         std::vector<Value> per_cpu(static_cast<std::size_t>(possible_cpus()));
         if (bpf_map_update_elem(fd_.get(), &index, per_cpu.data(), BPF_ANY) != 0)
             return errno_error("map " + name_ + ": update");
+        return {};
+    }
+
+    // zero() for many slots, in batch calls where the kernel has them.
+    [[nodiscard]] Result<void> zero_all(const std::vector<std::uint32_t>& indexes) {
+        const auto cpus = static_cast<std::size_t>(possible_cpus());
+        const std::vector<Value> zeros(std::min<std::size_t>(kBatchChunk, indexes.size()) * cpus);
+        for (std::size_t done = 0; done < indexes.size();) {
+            auto count = static_cast<__u32>(std::min<std::size_t>(kBatchChunk, indexes.size() - done));
+            LIBBPF_OPTS(bpf_map_batch_opts, opts);
+            if (bpf_map_update_batch(fd_.get(), indexes.data() + done, zeros.data(), &count,
+                                     &opts) == 0) {
+                done += count;
+                continue;
+            }
+            if (done != 0 || count != 0 || !batch_unsupported(errno))
+                return errno_error("map " + name_ + ": batch update");
+            for (; done < indexes.size(); ++done)
+                if (auto ok = zero(indexes[done]); !ok) return ok;
+        }
         return {};
     }
 

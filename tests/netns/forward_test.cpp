@@ -483,6 +483,62 @@ TEST_F(EndToEnd, XdpModeLeavesOffloadedChecksumsToTc) {
     EXPECT_EQ(link.out.find("xdp"), std::string::npos) << "XDP left after detach:\n" << link.out;
 }
 
+// A 60,000-port range goes in and out in batched map updates: the maps hold exactly the
+// state's mappings afterwards (check), the service map's fill follows, and a port in the middle
+// of the range translates.
+TEST_F(EndToEnd, SixtyThousandPortRangeAddAndDelete) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    const CommandResult add = fwdctl({"add", "0.0.0.0:5536-65535/tcp", "172.30.0.2:5536-65535"});
+    ASSERT_TRUE(add.ok()) << add.describe();
+    EXPECT_EQ(split_lines(add.out).size(), 60000U);
+    const CommandResult check = fwdctl({"check"});
+    EXPECT_TRUE(check.ok()) << check.describe();
+    EXPECT_EQ(check.out, "ok: 60000 mapping(s), maps and state agree\n");
+    const CommandResult status = fwdctl({"status", "--json"});
+    ASSERT_TRUE(status.ok()) << status.describe();
+    for (const auto& map : Json::parse(status.out)["maps"]) {
+        if (map["name"] == "fwd_svc4") {
+            EXPECT_EQ(map["entries"], 60000) << status.out;
+        }
+    }
+    StartTcpServer(topo_.c1, 30000, "c1");
+    ExpectTcpReachesContainer(Endpoint{MainTopology::kHostUplinkAddr, 30000}, "c1");
+
+    const CommandResult del = fwdctl({"del", "0.0.0.0:5536-65535/tcp"});
+    ASSERT_TRUE(del.ok()) << del.describe();
+    const CommandResult after = fwdctl({"check"});
+    EXPECT_EQ(after.out, "ok: 0 mapping(s), maps and state agree\n") << after.describe();
+    const CommandResult list = fwdctl({"list"});
+    EXPECT_EQ(list.out, "");
+}
+
+// Where the kernel has batch map ops, a 10,000-port range is a few bpf() calls, not one
+// round trip per port: counted with strace on the real fwdctl.
+TEST_F(EndToEnd, LargeRangeIsBatchedMapUpdates) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    const CommandResult status = fwdctl({"status", "--json"});
+    ASSERT_TRUE(Json::parse(status.out)["kernel_features"]["batch_ops"].get<bool>())
+        << "this kernel has batch map ops (5.6+)";
+    std::vector<std::string> argv = {"strace", "-f", "-qq", "-e", "trace=bpf"};
+    const auto fwdctl_argv = net_->fwdctl_argv({"add", "0.0.0.0:20000-29999/udp",
+                                                "172.30.0.2:20000-29999"});
+    argv.insert(argv.end(), fwdctl_argv.begin(), fwdctl_argv.end());
+    const CommandResult traced = run_command(argv, std::chrono::milliseconds{60000});
+    ASSERT_TRUE(traced.ok()) << traced.describe();
+    const auto count = [&](const std::string& command) {
+        std::size_t n = 0;
+        for (std::size_t at = traced.err.find(command); at != std::string::npos;
+             at = traced.err.find(command, at + 1))
+            ++n;
+        return n;
+    };
+    EXPECT_GE(count("BPF_MAP_UPDATE_BATCH"), 3U) << "stats, services and ports in batches";
+    EXPECT_LT(count("BPF_MAP_UPDATE_ELEM"), 50U) << "per-port updates";
+    EXPECT_LT(count("BPF_MAP_GET_NEXT_KEY"), 50U) << "per-entry map walks";
+    const CommandResult check = fwdctl({"check"});
+    EXPECT_EQ(check.out, "ok: 10000 mapping(s), maps and state agree\n") << check.describe();
+}
+
 // Two fwdctl processes allocating pool ports at the same time never hand out one port twice:
 // the state-dir lock serialises them.
 TEST_F(EndToEnd, ConcurrentPublishesNeverShareAPort) {

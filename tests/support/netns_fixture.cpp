@@ -593,8 +593,7 @@ void NetnsFixture::setup_fwd(const std::string& fwd_ns) {
     }
 }
 
-CommandResult NetnsFixture::run_fwdctl(const std::vector<std::string>& args,
-                                       milliseconds timeout) const {
+std::vector<std::string> NetnsFixture::fwdctl_argv(const std::vector<std::string>& args) const {
     if (fwd_ns_.empty()) {
         throw std::logic_error("run_fwdctl before setup_fwd");
     }
@@ -603,7 +602,12 @@ CommandResult NetnsFixture::run_fwdctl(const std::vector<std::string>& args,
                                   state_dir_,    "--pin-dir",
                                   pin_dir_};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(argv, timeout);
+    return argv;
+}
+
+CommandResult NetnsFixture::run_fwdctl(const std::vector<std::string>& args,
+                                       milliseconds timeout) const {
+    return run_command(fwdctl_argv(args), timeout);
 }
 
 void NetnsFixture::teardown() noexcept {

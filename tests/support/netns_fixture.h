@@ -180,6 +180,8 @@ public:
     [[nodiscard]] CommandResult run_fwdctl(
         const std::vector<std::string>& args,
         std::chrono::milliseconds timeout = kCommandTimeout) const;
+    // The command line run_fwdctl runs (nsenter into the fwd namespace, private dirs).
+    [[nodiscard]] std::vector<std::string> fwdctl_argv(const std::vector<std::string>& args) const;
     [[nodiscard]] const std::string& pin_dir() const { return pin_dir_; }
     // A cgroup v2 directory with no processes, made by setup_fwd (for socket programs that
     // must not affect the test).
