@@ -120,6 +120,7 @@ Result<CommandOutput> Controller::attach(const std::vector<std::string>& interfa
     if (!state) return state.error();
     if (options.fast_path) state->fast_path = *options.fast_path;
     std::vector<InterfaceRecord> targets;
+    targets.reserve(interfaces.size());
     for (const auto& ifname : interfaces) targets.push_back({ifname, false, options.mode});
     return attach_recorded(*state, targets, {cgroup}, /*skip_missing=*/false);
 }

@@ -34,6 +34,13 @@ struct MapShape {
 // small enough to bound the buffers (and never below a hash bucket's size).
 inline constexpr std::uint32_t kBatchChunk = 8192;
 
+// Options for the batch calls (libbpf's LIBBPF_OPTS is C, not C++).
+[[nodiscard]] inline bpf_map_batch_opts batch_opts() {
+    bpf_map_batch_opts opts{};
+    opts.sz = sizeof(opts);
+    return opts;
+}
+
 // True when a batch call failed because the kernel has no batch ops for this map (before 5.6,
 // or a map type without them): the caller falls back to one call per element.
 [[nodiscard]] inline bool batch_unsupported(int err) {
@@ -93,7 +100,7 @@ public:
         __u32 out_batch = 0;
         for (bool first = true;; first = false) {
             __u32 count = kBatchChunk;
-            LIBBPF_OPTS(bpf_map_batch_opts, opts);
+            const auto opts = batch_opts();
             const int ret = bpf_map_lookup_batch(fd_.get(), first ? nullptr : &in_batch, &out_batch,
                                                  keys.data(), values.data(), &count, &opts);
             const int err = ret == 0 ? 0 : errno;
@@ -115,7 +122,7 @@ public:
                                           const std::vector<Value>& values) {
         for (std::size_t done = 0; done < keys.size();) {
             auto count = static_cast<__u32>(std::min<std::size_t>(kBatchChunk, keys.size() - done));
-            LIBBPF_OPTS(bpf_map_batch_opts, opts);  // elem_flags 0: BPF_ANY
+            const auto opts = batch_opts();  // elem_flags 0: BPF_ANY
             if (bpf_map_update_batch(fd_.get(), keys.data() + done, values.data() + done, &count,
                                      &opts) == 0) {
                 done += count;
@@ -134,7 +141,7 @@ public:
     [[nodiscard]] Result<void> erase_all(const std::vector<Key>& keys) {
         for (std::size_t done = 0; done < keys.size();) {
             auto count = static_cast<__u32>(std::min<std::size_t>(kBatchChunk, keys.size() - done));
-            LIBBPF_OPTS(bpf_map_batch_opts, opts);
+            const auto opts = batch_opts();
             if (bpf_map_delete_batch(fd_.get(), keys.data() + done, &count, &opts) == 0) {
                 done += count;
                 continue;
@@ -204,7 +211,7 @@ public:
         const std::vector<Value> zeros(std::min<std::size_t>(kBatchChunk, indexes.size()) * cpus);
         for (std::size_t done = 0; done < indexes.size();) {
             auto count = static_cast<__u32>(std::min<std::size_t>(kBatchChunk, indexes.size() - done));
-            LIBBPF_OPTS(bpf_map_batch_opts, opts);
+            const auto opts = batch_opts();
             if (bpf_map_update_batch(fd_.get(), indexes.data() + done, zeros.data(), &count,
                                      &opts) == 0) {
                 done += count;

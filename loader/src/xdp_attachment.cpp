@@ -29,7 +29,8 @@ std::uint32_t mode_flag(XdpMode mode) {
 }
 
 Result<Attached> attached(int ifindex) {
-    LIBBPF_OPTS(bpf_xdp_query_opts, opts);
+    bpf_xdp_query_opts opts{};
+    opts.sz = sizeof(opts);
     const int ret = bpf_xdp_query(ifindex, 0, &opts);
     if (ret < 0) return libbpf_error(ret, "XDP query");
     Attached result;
@@ -52,7 +53,9 @@ Result<Attached> attached(int ifindex) {
 Result<void> replace(int ifindex, int prog_fd, const Attached& current) {
     UniqueFd old_fd(bpf_prog_get_fd_by_id(current.prog_id));
     if (!old_fd.valid()) return errno_error("open attached XDP program");
-    LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old_fd.get());
+    bpf_xdp_attach_opts opts{};
+    opts.sz = sizeof(opts);
+    opts.old_prog_fd = old_fd.get();
     const int ret =
         bpf_xdp_attach(ifindex, prog_fd, mode_flag(current.mode) | XDP_FLAGS_REPLACE, &opts);
     if (ret < 0) return libbpf_error(ret, "XDP replace");
@@ -88,7 +91,9 @@ Result<void> xdp_detach(int ifindex) {
     if (!current->ours) return {};
     UniqueFd old_fd(bpf_prog_get_fd_by_id(current->prog_id));
     if (!old_fd.valid()) return errno_error("open attached XDP program");
-    LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old_fd.get());
+    bpf_xdp_attach_opts opts{};
+    opts.sz = sizeof(opts);
+    opts.old_prog_fd = old_fd.get();
     const int ret = bpf_xdp_detach(ifindex, mode_flag(current->mode) | XDP_FLAGS_REPLACE, &opts);
     if (ret < 0 && ret != -ENOENT) return libbpf_error(ret, "XDP detach");
     return {};
