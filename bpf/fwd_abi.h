@@ -189,6 +189,13 @@ FWD_ASSERT_SIZE(struct fwd_config, 16);
 /* Translated packets go through the stack (routing, netfilter) instead of straight to the next hop. */
 #define FWD_CONFIG_NO_FAST_PATH (1U << 0)
 
+/*
+ * skb->tc_index of a packet fwd's ingress redirected to another device's egress: fwd's egress
+ * program there lets it pass without a lookup (it is translated already). tc_index is only
+ * used by the dsmark/tcindex schedulers, gone since Linux 6.3.
+ */
+#define FWD_TC_INDEX_REDIRECTED 0xf3d
+
 /* XDP metadata mark: the XDP program translated this frame (TC only forwards it). */
 #define FWD_XDP_META_TRANSLATED 0xf3d0f3d0U
 

@@ -173,6 +173,11 @@ static __always_inline int tc_egress4(struct __sk_buff *skb)
 	struct fwd_pkt pkt = {};
 	int ret;
 
+	/* Redirected here by fwd's ingress: translated already, and counted there. */
+	if (skb->tc_index == FWD_TC_INDEX_REDIRECTED) {
+		skb->tc_index = 0;
+		return TC_ACT_OK;
+	}
 	ret = parse_skb(skb, &pkt);
 	if (ret)
 		return ret;

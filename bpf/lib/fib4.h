@@ -107,6 +107,7 @@ static __always_inline int fib4_redirect(struct __sk_buff *skb, const struct bpf
 	ip->ttl -= 1;
 	ip->check = csum_replace16(ip->check, old_word, *ttl_word);
 	counter_bump(FWD_CNT_REDIRECT);
+	skb->tc_index = FWD_TC_INDEX_REDIRECTED;
 	if (lookup == BPF_FIB_LKUP_RET_NO_NEIGH) {
 		struct bpf_redir_neigh nh = {
 			.nh_family = AF_INET,
