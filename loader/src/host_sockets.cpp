@@ -87,7 +87,8 @@ std::vector<BoundSocket> parse_proc_net(std::string_view text, Proto proto, bool
     return sockets;
 }
 
-ProcNetProbe::ProcNetProbe() {
+void ProcNetProbe::load() {
+    loaded_ = true;
     struct Source {
         const char* path;
         Proto proto;
@@ -103,6 +104,7 @@ ProcNetProbe::ProcNetProbe() {
 }
 
 bool ProcNetProbe::in_use(Ipv4Addr addr, std::uint16_t port, Proto proto) {
+    if (!loaded_) load();
     return std::any_of(sockets_.begin(), sockets_.end(), [&](const BoundSocket& socket) {
         return socket.port == port && socket.proto == proto &&
                (socket.any_addr || addr.is_any() || socket.addr == addr);

@@ -33,10 +33,14 @@ public:
 // The real probe: reads /proc/net once, at construction.
 class ProcNetProbe final : public HostPortProbe {
 public:
-    ProcNetProbe();
     [[nodiscard]] bool in_use(Ipv4Addr addr, std::uint16_t port, Proto proto) override;
 
 private:
+    // Read at the first question only: walking /proc/net/tcp costs time proportional to the
+    // kernel's whole socket table (tens of ms on a busy host), and most commands never ask.
+    void load();
+
+    bool loaded_ = false;
     std::vector<BoundSocket> sockets_;
 };
 
