@@ -1,8 +1,11 @@
 #include "support/bpf_netns.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -99,7 +102,8 @@ const BpfNetns::Status& BpfNetns::enter() {
     }
     const std::vector<std::vector<std::string>> commands = {
         {"ip", "link", "set", "lo", "up"},
-        {"ip", "link", "add", kHostDevice, "type", "veth", "peer", "name", kPeerDevice},
+        {"ip", "link", "add", kHostDevice, "address", kHostMac, "type", "veth", "peer", "name",
+         kPeerDevice, "address", kPeerMac},
         {"ip", "addr", "add", kHostCidr, "dev", kHostDevice},
         {"ip", "link", "set", kPeerDevice, "up"},
         {"ip", "link", "set", kHostDevice, "up"},
@@ -146,6 +150,11 @@ std::string BpfNetns::send_to_peer(std::span<const uint8_t> frame) {
     return {};
 }
 
+std::string BpfNetns::ip(std::vector<std::string> args) {
+    args.insert(args.begin(), "ip");
+    return run_command(std::move(args));
+}
+
 std::optional<uint64_t> BpfNetns::ipv4_in_hdr_errors() {
     // Two "Ip:" lines: the field names, then their values.
     std::ifstream snmp("/proc/net/snmp");
@@ -167,6 +176,51 @@ std::optional<uint64_t> BpfNetns::ipv4_in_hdr_errors() {
     std::string value;
     while (name_stream >> name && value_stream >> value) {
         if (name == "InHdrErrors") return std::stoull(value);
+    }
+    return std::nullopt;
+}
+
+std::unique_ptr<RxCapture> RxCapture::open(int ifindex, std::string* error) {
+    const int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    if (fd < 0) {
+        *error = fmt::format("socket(AF_PACKET): {}", std::strerror(errno));
+        return nullptr;
+    }
+    std::unique_ptr<RxCapture> capture(new RxCapture(fd, ifindex));
+    sockaddr_ll addr{};
+    addr.sll_family = AF_PACKET;
+    addr.sll_protocol = htons(ETH_P_ALL);
+    addr.sll_ifindex = ifindex;
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+        *error = fmt::format("bind(AF_PACKET, ifindex {}): {}", ifindex, std::strerror(errno));
+        return nullptr;
+    }
+    return capture;
+}
+
+RxCapture::~RxCapture() {
+    close(fd_);
+}
+
+std::optional<std::vector<uint8_t>> RxCapture::next(std::chrono::milliseconds timeout) {
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + timeout;
+    std::vector<uint8_t> frame(65536);
+    for (auto now = Clock::now(); now < deadline; now = Clock::now()) {
+        pollfd pfd{fd_, POLLIN, 0};
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
+        if (poll(&pfd, 1, static_cast<int>(left) + 1) <= 0) continue;
+        sockaddr_ll from{};
+        socklen_t from_len = sizeof(from);
+        const auto got = recvfrom(fd_, frame.data(), frame.size(), MSG_DONTWAIT,
+                                  reinterpret_cast<sockaddr*>(&from), &from_len);
+        // Frames queued before bind() may come from other devices; sent frames are not wanted.
+        if (got < 0 || from.sll_ifindex != ifindex_ || from.sll_pkttype == PACKET_OUTGOING) {
+            continue;
+        }
+        frame.resize(static_cast<size_t>(got));
+        return frame;
     }
     return std::nullopt;
 }

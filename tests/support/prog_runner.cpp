@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ostream>
@@ -32,6 +33,12 @@ void PrintTo(SkbChecksum csum, std::ostream* os) {
 std::string ProgRun::error_message() const {
     return err == 0 ? std::string("ok")
                     : fmt::format("BPF_PROG_TEST_RUN failed: {} ({})", std::strerror(err), err);
+}
+
+std::string XdpRun::error_message() const {
+    return err == 0
+               ? std::string("ok")
+               : fmt::format("BPF_PROG_TEST_RUN (XDP) failed: {} ({})", std::strerror(err), err);
 }
 
 __sk_buff ProgRunner::tc_ctx(int ifindex) {
@@ -67,6 +74,57 @@ ProgRun ProgRunner::run(std::span<const uint8_t> packet, const __sk_buff& ctx, u
     result.duration_ns = opts.duration;
     result.data.resize(opts.data_size_out);
     return result;
+}
+
+xdp_md ProgRunner::xdp_ctx(int ingress_ifindex, size_t frame_size) {
+    xdp_md ctx{};
+    ctx.data = 0;  // no metadata in front of the frame
+    ctx.data_end = static_cast<__u32>(frame_size);
+    ctx.ingress_ifindex = static_cast<__u32>(ingress_ifindex);
+    ctx.rx_queue_index = 0;
+    return ctx;
+}
+
+XdpRun ProgRunner::run_xdp(std::span<const uint8_t> frame, const xdp_md& ctx) const {
+    XdpRun result;
+    // The output is the metadata followed by the frame.
+    std::vector<uint8_t> out(frame.size() + kOutputSlack);
+    xdp_md ctx_in = ctx;
+
+    LIBBPF_OPTS(bpf_test_run_opts, opts);
+    opts.data_in = frame.data();
+    opts.data_size_in = static_cast<__u32>(frame.size());
+    opts.data_out = out.data();
+    opts.data_size_out = static_cast<__u32>(out.size());
+    opts.ctx_in = &ctx_in;
+    opts.ctx_size_in = sizeof(ctx_in);
+    opts.ctx_out = &result.ctx;
+    opts.ctx_size_out = sizeof(result.ctx);
+    opts.repeat = 1;
+
+    if (bpf_prog_test_run_opts(prog_fd_, &opts) != 0) {
+        result.err = errno;
+        return result;
+    }
+    result.retval = opts.retval;
+    // ctx.data is where the frame starts after the metadata (ctx.data_meta is always 0 here).
+    const size_t meta_len = std::min<size_t>(result.ctx.data, opts.data_size_out);
+    result.meta.assign(out.begin(), out.begin() + static_cast<long>(meta_len));
+    result.data.assign(out.begin() + static_cast<long>(meta_len),
+                       out.begin() + static_cast<long>(opts.data_size_out));
+    return result;
+}
+
+int ProgRunner::run_xdp_live(std::span<const uint8_t> frame, const xdp_md& ctx) const {
+    xdp_md ctx_in = ctx;
+    LIBBPF_OPTS(bpf_test_run_opts, opts);
+    opts.data_in = frame.data();
+    opts.data_size_in = static_cast<__u32>(frame.size());
+    opts.ctx_in = &ctx_in;
+    opts.ctx_size_in = sizeof(ctx_in);
+    opts.repeat = 1;
+    opts.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
+    return bpf_prog_test_run_opts(prog_fd_, &opts) != 0 ? errno : 0;
 }
 
 std::unique_ptr<TcIngressHook> TcIngressHook::attach(int ifindex, int prog_fd, std::string* error) {

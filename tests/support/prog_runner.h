@@ -1,10 +1,12 @@
-// Runs a loaded TC program on one packet with BPF_PROG_TEST_RUN and returns its verdict and the
-// packet as the program left it. The skb gets the device of ctx.ifindex (> 1) or loopback, in
-// the calling process's network namespace (see bpf_netns.h).
+// Runs a loaded TC or XDP program on one packet with BPF_PROG_TEST_RUN and returns its verdict
+// and the packet as the program left it. The skb gets the device of ctx.ifindex (> 1) or
+// loopback, the XDP frame the receive queue of ctx.ingress_ifindex (or loopback's), in the
+// calling process's network namespace (see bpf_netns.h).
 #pragma once
 
 #include <linux/bpf.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
@@ -22,6 +24,19 @@ struct ProgRun {
     std::vector<uint8_t> data;  // the packet after the program
     __sk_buff ctx{};            // the context after the program
     uint32_t duration_ns = 0;   // kernel-measured mean time per repetition
+
+    [[nodiscard]] bool ok() const { return err == 0; }
+    [[nodiscard]] std::string error_message() const;
+};
+
+// One run of an XDP program. BPF_PROG_TEST_RUN hands back the metadata area (what the program
+// put in front of the frame with bpf_xdp_adjust_meta) together with the frame; they are split.
+struct XdpRun {
+    int err = 0;          // 0, or the errno of a failed BPF_PROG_TEST_RUN (the program did not run)
+    uint32_t retval = 0;  // the program's return value: XDP_*
+    std::vector<uint8_t> meta;  // the XDP metadata in front of the frame, empty if none
+    std::vector<uint8_t> data;  // the frame after the program
+    xdp_md ctx{};               // the context after the program (offsets into meta + data)
 
     [[nodiscard]] bool ok() const { return err == 0; }
     [[nodiscard]] std::string error_message() const;
@@ -49,6 +64,19 @@ public:
     // Runs the program `repeat` times on the same skb (later runs see earlier runs' writes).
     [[nodiscard]] ProgRun run(std::span<const uint8_t> packet, const __sk_buff& ctx,
                               uint32_t repeat = 1, SkbChecksum csum = SkbChecksum::None) const;
+
+    // An XDP context for a frame of `frame_size` bytes without metadata, received on device
+    // `ingress_ifindex` (its receive queue 0).
+    [[nodiscard]] static xdp_md xdp_ctx(int ingress_ifindex, size_t frame_size);
+
+    // Runs an XDP program once on `frame` and returns the frame and metadata it left.
+    [[nodiscard]] XdpRun run_xdp(std::span<const uint8_t> frame, const xdp_md& ctx) const;
+
+    // Runs an XDP program once on `frame` in live-frame mode (BPF_F_TEST_XDP_LIVE_FRAMES, Linux
+    // 5.18+): a frame it passes is built into an skb, metadata included, and received by the
+    // device of ctx.ingress_ifindex for real (TC ingress, then the stack); nothing is returned.
+    // Returns 0 or the errno of the failed run.
+    [[nodiscard]] int run_xdp_live(std::span<const uint8_t> frame, const xdp_md& ctx) const;
 
 private:
     int prog_fd_;

@@ -1,0 +1,118 @@
+// The data path as BPF tests load it: the fwd_tc skeleton with private (unpinned) maps, and the
+// fwd_xdp skeleton reusing those very maps (bpf_map__reuse_fd before load), the way `attach
+// --mode xdp` shares the pinned ones; so TC and XDP see one state. Map entries in readable form
+// and typed access to the maps.
+//
+// The map-touching calls report failures through gtest assertions: wrap them in
+// ASSERT_NO_FATAL_FAILURE where a failure must stop the test.
+#pragma once
+
+#include <linux/bpf.h>
+#include <linux/types.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fwd_abi.h"
+
+struct fwd_tc;
+struct fwd_xdp;
+
+namespace fwd::test {
+
+// Tests use mapping ids below this; reset() zeroes their stats slots.
+inline constexpr uint32_t kMaxTestMappingId = 16;
+
+inline constexpr uint64_t kNsPerSec = 1000000000ULL;
+
+// CLOCK_MONOTONIC_COARSE is the clock of bpf_ktime_get_coarse_ns(), the conntrack clock. The
+// kernel's and the vDSO's coarse readings were seen up to ~2 ms apart (one tick), so times the
+// programs stamp are compared with this much slack.
+inline constexpr uint64_t kCoarseClockSlackNs = 20 * 1000 * 1000;
+
+[[nodiscard]] uint64_t coarse_monotonic_ns();
+
+struct ServiceEntry {
+    std::string host_addr;
+    uint16_t host_port = 0;
+    uint8_t proto = 0;
+    std::string container_addr;
+    uint16_t container_port = 0;
+    uint32_t mapping_id = 0;
+};
+
+struct ConntrackEntry {
+    std::string container_addr;
+    uint16_t container_port = 0;
+    std::string client_addr;
+    uint16_t client_port = 0;
+    uint8_t proto = 0;
+    std::string host_addr;
+    uint16_t host_port = 0;
+    uint32_t mapping_id = 0;
+    uint64_t age_ns = 0;  // last_seen_ns = now - age_ns when inserted; not compared
+
+    // The entry without its age, for comparing tables.
+    [[nodiscard]] std::string to_string() const;
+};
+
+// The ABI structs, value-initialised (padding and reserved fields zero: hash keys compare raw
+// bytes).
+[[nodiscard]] fwd_svc4_key make_svc_key(const ServiceEntry& entry);
+[[nodiscard]] fwd_svc4_value make_svc_value(const ServiceEntry& entry);
+[[nodiscard]] fwd_ct4_key make_ct_key(const ConntrackEntry& entry);
+[[nodiscard]] fwd_ct4_value make_ct_value(const ConntrackEntry& entry, uint64_t now_ns);
+
+using Counters = std::array<uint64_t, FWD_CNT_MAX>;
+
+// "FWD_CNT_NAT_IN", or "counter id N" for an id this list does not know yet.
+[[nodiscard]] std::string counter_name(uint32_t id);
+
+class BpfDatapath {
+public:
+    enum class Prog { TcIngress, TcEgress, XdpIngress };
+
+    struct ConntrackRecord {
+        ConntrackEntry entry;
+        fwd_ct4_key key{};
+        fwd_ct4_value value{};
+    };
+
+    // Opens both skeletons, clears every pin path (nothing is written under /sys/fs/bpf), loads
+    // fwd_tc, points fwd_xdp's maps at fwd_tc's and loads fwd_xdp. nullptr and *error on failure.
+    static std::unique_ptr<BpfDatapath> load(std::string* error);
+
+    BpfDatapath(const BpfDatapath&) = delete;
+    BpfDatapath& operator=(const BpfDatapath&) = delete;
+    ~BpfDatapath();
+
+    [[nodiscard]] int prog_fd(Prog prog) const;
+
+    // Empties fwd_svc4 and fwd_ct4, zeroes fwd_config (fast path on), the counters and the
+    // stats slots of the test mapping ids.
+    void reset() const;
+
+    void add_service(const ServiceEntry& entry) const;
+    // Inserts (or with BPF_EXIST overwrites) an entry last seen entry.age_ns before now_ns.
+    void add_conntrack(const ConntrackEntry& entry, uint64_t now_ns,
+                       __u64 flags = BPF_NOEXIST) const;
+    // fwd_config.flags (FWD_CONFIG_*), as `attach --fast-path off` sets them.
+    void set_config_flags(uint32_t flags) const;
+
+    // Sums over all CPUs.
+    [[nodiscard]] Counters counters() const;
+    [[nodiscard]] fwd_mapping_stats stats(uint32_t mapping_id) const;
+    [[nodiscard]] std::vector<ConntrackRecord> conntrack() const;
+
+private:
+    BpfDatapath(fwd_tc* tc, int ncpus) : tc_(tc), ncpus_(ncpus) {}
+
+    fwd_tc* tc_;
+    fwd_xdp* xdp_ = nullptr;
+    int ncpus_;
+};
+
+}  // namespace fwd::test
