@@ -181,6 +181,8 @@ public:
         value.host_addr = ipv4_be(host);
         value.host_port = port_be(host_port);
         value.mapping_id = mapping_id;
+        // Replies are measured arriving on the host device: the fast path's device for them.
+        value.container_ifindex = static_cast<uint32_t>(BpfNetns::status().host_ifindex);
         value.last_seen_ns = monotonic_ns();
         if (bpf_map_update_elem(bpf_map__fd(skel_->maps.fwd_ct4), &key, &value, BPF_ANY)) {
             die(fmt::format("fwd_ct4 insert: {}", std::strerror(errno)));

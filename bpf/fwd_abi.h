@@ -91,7 +91,12 @@ struct fwd_ct4_value {
 	__be16 host_port;
 	__u16 flags; /* reserved, zero */
 	__u32 mapping_id;
-	__u32 pad; /* must be zero */
+	/*
+	 * The device the flow's forward packets are redirected to (0: they go through the
+	 * stack). A reply takes the fast path only when it arrives on that device, so a packet
+	 * spoofing a container's address elsewhere is never translated and sent on.
+	 */
+	__u32 container_ifindex;
 	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns() of the last packet (CLOCK_MONOTONIC_COARSE) */
 };
 FWD_ASSERT_SIZE(struct fwd_ct4_value, 24);

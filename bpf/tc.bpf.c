@@ -59,13 +59,14 @@ static __always_inline int tc_forward(struct __sk_buff *skb, const struct bpf_fi
 
 /* A new flow: track it, unless it is the reply traffic of a host connection. */
 static __always_inline int tc_track_new_flow(struct __sk_buff *skb, const struct fwd_pkt *pkt,
-					     const struct fwd_svc4_value *svc, __u64 now)
+					     const struct fwd_svc4_value *svc, __u64 now,
+					     __u32 container_ifindex)
 {
 	int ret;
 
 	if (sock4_owned_by_host(skb, pkt))
 		return FWD_REASON(FWD_CNT_PASS_HOST_SOCKET);
-	ret = ct4_create(pkt, svc, now);
+	ret = ct4_create(pkt, svc, now, container_ifindex);
 	if (ret)
 		return ret;
 	counter_bump(FWD_CNT_CT_CREATED);
@@ -81,18 +82,25 @@ static __always_inline int tc_dnat4(struct __sk_buff *skb, const struct fwd_pkt 
 	struct fwd_svc4_value target = *svc;
 	struct nat4_change change =
 		nat4_change_of(pkt, NAT4_DST, target.container_addr, target.container_port);
+	struct fwd_ct4_value *entry;
 	struct bpf_fib_lookup fib;
+	__u32 container_ifindex;
 	__u32 len = skb->len;
 	__u64 now = ct4_now();
 	int lookup;
 	int ret;
 
-	if (!ct4_refresh_forward(pkt, &target, now)) {
-		ret = tc_track_new_flow(skb, pkt, &target, now);
+	lookup = fib4_next_hop(skb, pkt, pkt->saddr, target.container_addr, &fib);
+	container_ifindex = lookup < 0 ? 0 : fib.ifindex;
+	entry = ct4_refresh_forward(pkt, &target, now);
+	if (entry) {
+		if (entry->container_ifindex != container_ifindex)
+			entry->container_ifindex = container_ifindex; /* the route changed */
+	} else {
+		ret = tc_track_new_flow(skb, pkt, &target, now, container_ifindex);
 		if (ret)
 			return ret;
 	}
-	lookup = fib4_next_hop(skb, pkt, pkt->saddr, target.container_addr, &fib);
 	ret = nat4_rewrite_skb(skb, pkt, &change);
 	if (ret)
 		return ret;
@@ -105,9 +113,10 @@ static __always_inline int tc_dnat4(struct __sk_buff *skb, const struct fwd_pkt 
 
 /*
  * Container -> client: the reply of a tracked flow gets its published source
- * back. @fast: called from ingress on the container side, where only a reply
- * that can go straight out is translated; the rest is left to the egress
- * program after routing (the stack would drop a local source arriving here).
+ * back. @fast: called from ingress, where only a reply that arrives on the
+ * device the flow's forward packets were sent to and can go straight out is
+ * translated; the rest is left to the egress program after routing (the stack
+ * would drop a local source arriving here).
  */
 static __always_inline int tc_revnat4(struct __sk_buff *skb, const struct fwd_pkt *pkt, int fast)
 {
@@ -119,7 +128,8 @@ static __always_inline int tc_revnat4(struct __sk_buff *skb, const struct fwd_pk
 	int lookup = -1;
 	int ret;
 
-	if (!entry)
+	/* On ingress, only where the flow's forward packets went (no spoofed container source). */
+	if (!entry || (fast && entry->container_ifindex != skb->ifindex))
 		return FWD_REASON(FWD_CNT_PASS_NO_MATCH);
 	change = nat4_change_of(pkt, NAT4_SRC, entry->host_addr, entry->host_port);
 	mapping_id = entry->mapping_id;

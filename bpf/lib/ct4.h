@@ -44,36 +44,39 @@ static __always_inline struct fwd_ct4_key ct4_reply_key(const struct fwd_pkt *pk
 }
 
 /*
- * ct4_refresh_forward - is the forward packet @pkt part of a flow already
- * tracked for @svc? Refreshes the entry and returns 1 if so, else 0.
+ * ct4_refresh_forward - the entry of the flow the forward packet @pkt of @svc
+ * belongs to, refreshed; NULL when the flow is not tracked (for this mapping).
  */
-static __always_inline int ct4_refresh_forward(const struct fwd_pkt *pkt,
-					       const struct fwd_svc4_value *svc, __u64 now)
+static __always_inline struct fwd_ct4_value *ct4_refresh_forward(const struct fwd_pkt *pkt,
+								 const struct fwd_svc4_value *svc,
+								 __u64 now)
 {
 	struct fwd_ct4_key key = ct4_reply_key(pkt, svc);
 	struct fwd_ct4_value *entry = bpf_map_lookup_elem(&FWD_MAP_CT4, &key);
 
 	if (!entry || entry->host_addr != pkt->daddr || entry->host_port != pkt->dport ||
 	    entry->mapping_id != svc->mapping_id)
-		return 0;
+		return NULL;
 	if (ct4_age(now, entry->last_seen_ns) > FWD_CT_REFRESH_NS)
 		entry->last_seen_ns = now;
-	return 1;
+	return entry;
 }
 
 /*
- * ct4_create - track a new flow of @svc, replacing an entry the same client
- * port may have left through another mapping. Returns 0 or
+ * ct4_create - track a new flow of @svc whose forward packets go to device
+ * @container_ifindex (0: through the stack), replacing an entry the same
+ * client port may have left through another mapping. Returns 0 or
  * FWD_REASON(FWD_CNT_CT_CREATE_FAILED). Does not touch the packet.
  */
 static __always_inline int ct4_create(const struct fwd_pkt *pkt, const struct fwd_svc4_value *svc,
-				      __u64 now)
+				      __u64 now, __u32 container_ifindex)
 {
 	struct fwd_ct4_key key = ct4_reply_key(pkt, svc);
 	struct fwd_ct4_value fresh = {
 		.host_addr = pkt->daddr,
 		.host_port = pkt->dport,
 		.mapping_id = svc->mapping_id,
+		.container_ifindex = container_ifindex,
 		.last_seen_ns = now,
 	};
 

@@ -76,7 +76,12 @@ static __always_inline int fib4_next_hop(struct __sk_buff *skb, const struct fwd
 	fib->family = AF_INET;
 	fib->tos = pkt->tos;
 	fib->l4_protocol = pkt->proto;
-	fib->tot_len = pkt->l4_len + (pkt->l4_off - ETH_HLEN);
+	/*
+	 * With a length the FIB checks it against the route's MTU. A GSO packet is longer than
+	 * its segments: without one the helper checks the skb against the device MTU, segment
+	 * by segment.
+	 */
+	fib->tot_len = skb->gso_size ? 0 : pkt->l4_len + (pkt->l4_off - ETH_HLEN);
 	fib->ipv4_src = saddr;
 	fib->ipv4_dst = daddr;
 	fib->ifindex = skb->ifindex;

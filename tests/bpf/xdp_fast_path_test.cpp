@@ -153,6 +153,22 @@ uint8_t ttl_of(const Bytes& frame) {
 // Table cases
 
 enum class Prog { Xdp, TcIngress };
+// `flow` as the fast path records it: its forward packets go out of the container-side device,
+// where its replies arrive. Case tables are built before the test namespace exists, so the
+// device is a placeholder that resolve_device() turns into its ifindex when the case runs.
+constexpr uint32_t kContainerSidePlaceholder = 0xffffffffU;
+
+ConntrackEntry via_container_side(ConntrackEntry flow) {
+    flow.container_ifindex = kContainerSidePlaceholder;
+    return flow;
+}
+
+ConntrackEntry resolve_device(ConntrackEntry flow) {
+    if (flow.container_ifindex == kContainerSidePlaceholder)
+        flow.container_ifindex = static_cast<uint32_t>(BpfNetns::status().peer_ifindex);
+    return flow;
+}
+
 enum class Device { Uplink, ContainerSide, Loopback };
 
 struct CounterBump {
@@ -377,7 +393,7 @@ protected:
         }
         const uint64_t inserted_at = coarse_monotonic_ns();
         for (const auto& entry : c.conntrack) {
-            ASSERT_NO_FATAL_FAILURE(datapath_->add_conntrack(entry, inserted_at));
+            ASSERT_NO_FATAL_FAILURE(datapath_->add_conntrack(resolve_device(entry), inserted_at));
         }
 
         const uint64_t started = coarse_monotonic_ns();
@@ -465,7 +481,11 @@ protected:
             const auto name = record.entry.to_string();
             actual.push_back(name);
             EXPECT_EQ(record.value.flags, 0) << name;
-            EXPECT_EQ(record.value.pad, 0U) << name;
+            // 0 (the stack) or the device the fast path sends the flow's forward packets to:
+            // the test routes containers out of the container-side device.
+            const auto via = record.value.container_ifindex;
+            EXPECT_TRUE(via == 0 || via == static_cast<uint32_t>(BpfNetns::status().peer_ifindex))
+                << name << ": container_ifindex " << via;
             const uint64_t seen = record.value.last_seen_ns;
             const bool during_run =
                 seen + kCoarseClockSlackNs >= started && seen <= finished + kCoarseClockSlackNs;
@@ -540,6 +560,7 @@ ConntrackEntry udp_flow(const std::string& host = kHost) {
     return {kContainer,   kContainerUdpPort, kClient, kClientPort, kIpProtoUdp, host,
             kHostUdpPort, kUdpMapping,       0};
 }
+
 
 // Client -> dst over TCP/UDP as it arrives on the uplink, addressed to fwdhost0's MAC.
 PacketBuilder client_tcp(const std::string& dst, uint16_t dport = kHostTcpPort,
@@ -1085,7 +1106,7 @@ std::vector<PacketCase> fast_path_cases() {
     // Container -> client on the container side --------------------------------------------------
     add(tc("TrackedTcpReplyIsTranslatedAndRedirected")
             .on(Device::ContainerSide)
-            .conntrack({tcp_flow()})
+            .conntrack({via_container_side(tcp_flow())})
             .input(reply_tcp().syn().ack().ack_seq(1001).payload("welcome").build())
             .redirected(published_tcp(kClient, kClientMac, kTtl - 1)
                             .syn()
@@ -1096,7 +1117,7 @@ std::vector<PacketCase> fast_path_cases() {
             .reply_out(kTcpMapping));
     add(tc("TrackedUdpReplyIsTranslatedAndRedirected")
             .on(Device::ContainerSide)
-            .conntrack({udp_flow()})
+            .conntrack({via_container_side(udp_flow())})
             .input(reply_udp().payload("answer").build())
             .redirected(PacketBuilder()
                             .eth(kHostMac, kClientMac)
@@ -1108,7 +1129,7 @@ std::vector<PacketCase> fast_path_cases() {
             .reply_out(kUdpMapping));
     add(tc("ReplyToUnresolvedClientIsRedirectedThroughNeighbourResolution")
             .on(Device::ContainerSide)
-            .conntrack({tcp_flow(kHost, 0, kContainer, kUnresolvedClient)})
+            .conntrack({via_container_side(tcp_flow(kHost, 0, kContainer, kUnresolvedClient))})
             .input(reply_tcp(kUnresolvedClient).ack().build())
             .redirected(PacketBuilder()
                             .eth(kContainerMac, kPeerMac)
@@ -1120,22 +1141,34 @@ std::vector<PacketCase> fast_path_cases() {
             .reply_out(kTcpMapping));
     add(tc("ReplyTheFibCannotRouteIsLeftUntouched")
             .on(Device::ContainerSide)
-            .conntrack({tcp_flow(kHost, 0, kContainer, kUnroutableClient)})
+            .conntrack({via_container_side(tcp_flow(kHost, 0, kContainer, kUnroutableClient))})
             .input(reply_tcp(kUnroutableClient).ack().payload("late").build())
             .passes(FWD_CNT_PASS_NO_MATCH));
     add(tc("ReplyWithTtlOneIsLeftUntouched")
             .on(Device::ContainerSide)
-            .conntrack({tcp_flow()})
+            .conntrack({via_container_side(tcp_flow())})
             .input(reply_tcp().ttl(1).ack().build())
             .passes(FWD_CNT_PASS_NO_MATCH));
     add(tc("ReplyWithFastPathOffIsLeftUntouched")
             .on(Device::ContainerSide)
             .fast_path_off()
-            .conntrack({tcp_flow()})
+            .conntrack({via_container_side(tcp_flow())})
             .input(reply_tcp().ack().build())
             .passes(FWD_CNT_PASS_NO_MATCH));
     add(tc("UntrackedReplyIsLeftUntouched")
             .on(Device::ContainerSide)
+            .input(reply_tcp().ack().build())
+            .passes(FWD_CNT_PASS_NO_MATCH));
+    // A packet spoofing a tracked flow's container source from anywhere but the device the flow
+    // goes to is never translated and sent on (the stack's reverse-path rules still apply).
+    add(tc("ReplyArrivingOnAnotherDeviceIsLeftUntouched")
+            .on(Device::Uplink)
+            .conntrack({via_container_side(tcp_flow())})
+            .input(reply_tcp().ack().payload("spoofed").build())
+            .passes(FWD_CNT_PASS_NO_MATCH));
+    add(tc("ReplyOfAFlowThroughTheStackIsLeftUntouched")
+            .on(Device::ContainerSide)
+            .conntrack({tcp_flow()})
             .input(reply_tcp().ack().build())
             .passes(FWD_CNT_PASS_NO_MATCH));
     return cases;
@@ -1322,8 +1355,49 @@ private:
     std::string error_;
 };
 
+// A new flow records the device its forward packets go to (the container side here), which is
+// where the fast path accepts its replies; through the stack it records none.
+TEST_F(TcFastPathFlow, NewFlowRecordsTheDeviceItsPacketsGoTo) {
+    ASSERT_NO_FATAL_FAILURE(datapath_->add_service(kExactTcp));
+    const ProgRun fast = run_tc(client_tcp(kHost).syn().build(), Device::Uplink);
+    ASSERT_TRUE(fast.ok()) << fast.error_message();
+    EXPECT_EQ(fast.retval, kTcRedirect);
+    auto records = datapath_->conntrack();
+    ASSERT_EQ(records.size(), 1U);
+    EXPECT_EQ(records[0].value.container_ifindex,
+              static_cast<uint32_t>(BpfNetns::status().peer_ifindex));
+
+    ASSERT_NO_FATAL_FAILURE(datapath_->reset());
+    ASSERT_NO_FATAL_FAILURE(datapath_->add_service(kExactTcp));
+    ASSERT_NO_FATAL_FAILURE(datapath_->set_config_flags(FWD_CONFIG_NO_FAST_PATH));
+    const ProgRun slow = run_tc(client_tcp(kHost).syn().build(), Device::Uplink);
+    ASSERT_TRUE(slow.ok()) << slow.error_message();
+    EXPECT_EQ(slow.retval, kTcOk);
+    records = datapath_->conntrack();
+    ASSERT_EQ(records.size(), 1U);
+    EXPECT_EQ(records[0].value.container_ifindex, 0U);
+}
+
+// A GRO/GSO super-packet is longer than the MTU but each of its segments fits: the FIB is asked
+// without a length, so the helper checks the skb segment by segment and the packet is
+// redirected (with a length it would be refused as too big and go through the stack).
+TEST_F(TcFastPathFlow, GsoSuperPacketIsRedirected) {
+    ASSERT_NO_FATAL_FAILURE(datapath_->add_service(kExactTcp));
+    const std::string payload(2900, 'g');
+    const Bytes super_packet = client_tcp(kHost).ack().payload(payload).build();
+    __sk_buff ctx = ProgRunner::tc_ctx(ifindex(Device::Uplink));
+    ctx.gso_size = 1000;
+    ctx.gso_segs = 3;
+    const ProgRun run = ProgRunner(datapath_->prog_fd(BpfDatapath::Prog::TcIngress))
+                            .run(super_packet, ctx);
+    ASSERT_TRUE(run.ok()) << run.error_message();
+    EXPECT_EQ(run.retval, kTcRedirect);
+    EXPECT_EQ(datapath_->counters()[FWD_CNT_REDIRECT], 1U);
+}
+
 TEST_F(TcFastPathFlow, SameReplyIsLeftToEgressOnceTheFibCannotRouteIt) {
-    ASSERT_NO_FATAL_FAILURE(datapath_->add_conntrack(tcp_flow(), coarse_monotonic_ns()));
+    ASSERT_NO_FATAL_FAILURE(datapath_->add_conntrack(resolve_device(via_container_side(tcp_flow())),
+                                                     coarse_monotonic_ns()));
     const Bytes reply = reply_tcp().ack().payload("data").build();
     const Bytes published = PacketBuilder()
                                 .eth(kHostMac, kClientMac)

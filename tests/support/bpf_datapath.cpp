@@ -91,6 +91,7 @@ fwd_ct4_value make_ct_value(const ConntrackEntry& entry, uint64_t now_ns) {
     value.host_addr = ipv4_be(entry.host_addr);
     value.host_port = port_be(entry.host_port);
     value.mapping_id = entry.mapping_id;
+    value.container_ifindex = entry.container_ifindex;
     value.last_seen_ns = now_ns - entry.age_ns;
     return value;
 }
@@ -268,7 +269,8 @@ std::vector<BpfDatapath::ConntrackRecord> BpfDatapath::conntrack() const {
                                           ipv4_string(record.value.host_addr),
                                           port_host(record.value.host_port),
                                           record.value.mapping_id,
-                                          0};
+                                          0,
+                                          record.value.container_ifindex};
             records.push_back(record);
         }
     }

@@ -54,8 +54,11 @@ struct ConntrackEntry {
     uint16_t host_port = 0;
     uint32_t mapping_id = 0;
     uint64_t age_ns = 0;  // last_seen_ns = now - age_ns when inserted; not compared
+    // Where the flow's forward packets are redirected (0: the stack); replies take the fast path
+    // only arriving there. Not in to_string: tests that care compare it themselves.
+    uint32_t container_ifindex = 0;
 
-    // The entry without its age, for comparing tables.
+    // The entry without its age and device, for comparing tables.
     [[nodiscard]] std::string to_string() const;
 };
 
