@@ -40,7 +40,6 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
-#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -59,6 +58,7 @@
 #include <vector>
 
 #include "fwd_abi.h"
+#include "support/bpf_case_check.h"
 #include "support/bpf_datapath.h"
 #include "support/bpf_netns.h"
 #include "support/checksum.h"
@@ -129,13 +129,6 @@ const std::vector<IpCommand>& topology() {
     return commands;
 }
 
-// Whole-frame equality that reports a decoded field diff instead of two byte dumps.
-testing::AssertionResult same_frame(const Bytes& expected, const Bytes& actual) {
-    if (expected == actual) return testing::AssertionSuccess();
-    return testing::AssertionFailure() << "output frame differs from the expected one\n"
-                                       << describe_diff(expected, actual);
-}
-
 // The XDP metadata fwd_xdp_ingress leaves on a frame it translated: one u32 in host order.
 Bytes xdp_mark_bytes() {
     const uint32_t mark = FWD_XDP_META_TRANSLATED;
@@ -170,19 +163,6 @@ ConntrackEntry resolve_device(ConntrackEntry flow) {
 }
 
 enum class Device { Uplink, ContainerSide, Loopback };
-
-struct CounterBump {
-    fwd_counter_id id;
-    uint64_t count = 1;
-};
-
-// Per-mapping stats a case expects; bytes are the packet counts times the input frame size.
-struct StatsBump {
-    uint32_t mapping_id = 0;
-    uint64_t packets_in = 0;
-    uint64_t packets_out = 0;
-    uint64_t new_flows = 0;
-};
 
 struct PacketCase {
     std::string name;
@@ -423,82 +403,14 @@ protected:
         }
         const uint64_t finished = coarse_monotonic_ns();
 
-        EXPECT_TRUE(same_frame(c.expected, output)) << "input:\n" << decode(c.input).to_string();
-        if (c.expected != c.input) {
-            const auto expected_sums = verify_ipv4_checksums(c.expected);
-            EXPECT_TRUE(expected_sums.ok) << "table bug: expected output " << expected_sums.detail;
-        }
-        if (verify_ipv4_checksums(c.input).ok) {
-            const auto sums = verify_ipv4_checksums(output);
-            EXPECT_TRUE(sums.ok) << "output checksums: " << sums.detail;
-        }
-        check_counters(c.counters);
-        check_stats(c.stats, c.input.size());
-        check_conntrack(c.conntrack_after.value_or(c.conntrack), c.conntrack, inserted_at, started,
-                        finished);
-    }
-
-    static void check_counters(const std::vector<CounterBump>& bumps) {
-        Counters expected{};
-        for (const auto& bump : bumps) {
-            expected[bump.id] += bump.count;
-        }
-        const Counters actual = datapath_->counters();
-        for (uint32_t id = 0; id < FWD_CNT_MAX; ++id) {
-            EXPECT_EQ(actual[id], expected[id]) << "counter " << counter_name(id);
-        }
-    }
-
-    static void check_stats(const std::vector<StatsBump>& bumps, size_t frame_size) {
-        for (uint32_t id = 0; id < kMaxTestMappingId; ++id) {
-            StatsBump want{id, 0, 0, 0};
-            for (const auto& bump : bumps) {
-                if (bump.mapping_id == id) want = bump;
-            }
-            const auto got = datapath_->stats(id);
-            EXPECT_EQ(got.packets_in, want.packets_in) << "fwd_stats[" << id << "].packets_in";
-            EXPECT_EQ(got.bytes_in, want.packets_in * frame_size)
-                << "fwd_stats[" << id << "].bytes_in";
-            EXPECT_EQ(got.packets_out, want.packets_out) << "fwd_stats[" << id << "].packets_out";
-            EXPECT_EQ(got.bytes_out, want.packets_out * frame_size)
-                << "fwd_stats[" << id << "].bytes_out";
-            EXPECT_EQ(got.new_flows, want.new_flows) << "fwd_stats[" << id << "].new_flows";
-        }
-    }
-
-    // The conntrack table holds exactly `want` (compared without last_seen); each entry's
-    // last_seen is what the case inserted (`before`, at `inserted_at`) or a time during the run.
-    static void check_conntrack(const std::vector<ConntrackEntry>& want,
-                                const std::vector<ConntrackEntry>& before, uint64_t inserted_at,
-                                uint64_t started, uint64_t finished) {
-        std::vector<std::string> expected;
-        expected.reserve(want.size());
-        for (const auto& entry : want) {
-            expected.push_back(entry.to_string());
-        }
-        std::vector<std::string> actual;
-        for (const auto& record : datapath_->conntrack()) {
-            const auto name = record.entry.to_string();
-            actual.push_back(name);
-            EXPECT_EQ(record.value.flags, 0) << name;
-            // 0 (the stack) or the device the fast path sends the flow's forward packets to:
-            // the test routes containers out of the container-side device.
-            const auto via = record.value.container_ifindex;
-            EXPECT_TRUE(via == 0 || via == static_cast<uint32_t>(BpfNetns::status().peer_ifindex))
-                << name << ": container_ifindex " << via;
-            const uint64_t seen = record.value.last_seen_ns;
-            const bool during_run =
-                seen + kCoarseClockSlackNs >= started && seen <= finished + kCoarseClockSlackNs;
-            const bool as_inserted = std::any_of(before.begin(), before.end(), [&](const auto& e) {
-                return e.to_string() == name && seen == inserted_at - e.age_ns;
-            });
-            EXPECT_TRUE(during_run || as_inserted)
-                << name << ": last_seen_ns " << seen << " is neither the inserted time nor "
-                << "within the run [" << started << ", " << finished << "]";
-        }
-        std::sort(expected.begin(), expected.end());
-        std::sort(actual.begin(), actual.end());
-        EXPECT_EQ(actual, expected) << "fwd_ct4 contents";
+        check_output(c.input, c.expected, output);
+        check_counters(datapath_->counters(), c.counters);
+        check_stats(*datapath_, c.stats, c.input.size());
+        // The test routes containers out of the container-side device, where the fast path may
+        // send a flow's forward packets.
+        check_conntrack(*datapath_, c.conntrack_after.value_or(c.conntrack), c.conntrack,
+                        inserted_at, started, finished,
+                        static_cast<uint32_t>(BpfNetns::status().peer_ifindex));
     }
 
     inline static std::unique_ptr<BpfDatapath> datapath_;
@@ -560,7 +472,6 @@ ConntrackEntry udp_flow(const std::string& host = kHost) {
     return {kContainer,   kContainerUdpPort, kClient, kClientPort, kIpProtoUdp, host,
             kHostUdpPort, kUdpMapping,       0};
 }
-
 
 // Client -> dst over TCP/UDP as it arrives on the uplink, addressed to fwdhost0's MAC.
 PacketBuilder client_tcp(const std::string& dst, uint16_t dport = kHostTcpPort,
@@ -1388,8 +1299,8 @@ TEST_F(TcFastPathFlow, GsoSuperPacketIsRedirected) {
     __sk_buff ctx = ProgRunner::tc_ctx(ifindex(Device::Uplink));
     ctx.gso_size = 1000;
     ctx.gso_segs = 3;
-    const ProgRun run = ProgRunner(datapath_->prog_fd(BpfDatapath::Prog::TcIngress))
-                            .run(super_packet, ctx);
+    const ProgRun run =
+        ProgRunner(datapath_->prog_fd(BpfDatapath::Prog::TcIngress)).run(super_packet, ctx);
     ASSERT_TRUE(run.ok()) << run.error_message();
     EXPECT_EQ(run.retval, kTcRedirect);
     EXPECT_EQ(datapath_->counters()[FWD_CNT_REDIRECT], 1U);
@@ -1452,16 +1363,6 @@ TEST_F(TcFastPathFlow, SameReplyIsLeftToEgressOnceTheFibCannotRouteIt) {
 // ---------------------------------------------------------------------------------------------
 // XDP and TC together
 
-void expect_counters(const Counters& actual, const std::vector<CounterBump>& bumps) {
-    Counters expected{};
-    for (const auto& bump : bumps) {
-        expected[bump.id] += bump.count;
-    }
-    for (uint32_t id = 0; id < FWD_CNT_MAX; ++id) {
-        EXPECT_EQ(actual[id], expected[id]) << "counter " << counter_name(id);
-    }
-}
-
 // In XDP mode the first packet of a flow passes XDP untouched and TC tracks it; XDP translates
 // the next one with the entry TC created: both programs work on the same maps.
 TEST_F(XdpTcHandover, TcTracksNewFlowAndXdpTranslatesItsNextPacket) {
@@ -1489,11 +1390,11 @@ TEST_F(XdpTcHandover, TcTracksNewFlowAndXdpTranslatesItsNextPacket) {
     const auto sums = verify_ipv4_checksums(ack_in_xdp.data);
     EXPECT_TRUE(sums.ok) << sums.detail;
 
-    expect_counters(datapath_->counters(), {{FWD_CNT_XDP_TO_TC},
-                                            {FWD_CNT_NAT_IN, 2},
-                                            {FWD_CNT_CT_CREATED},
-                                            {FWD_CNT_REDIRECT},
-                                            {FWD_CNT_XDP_NAT_IN}});
+    check_counters(datapath_->counters(), {{FWD_CNT_XDP_TO_TC},
+                                           {FWD_CNT_NAT_IN, 2},
+                                           {FWD_CNT_CT_CREATED},
+                                           {FWD_CNT_REDIRECT},
+                                           {FWD_CNT_XDP_NAT_IN}});
     const auto stats = datapath_->stats(kTcpMapping);
     EXPECT_EQ(stats.packets_in, 2U);
     EXPECT_EQ(stats.bytes_in, syn.size() + ack.size());
@@ -1577,8 +1478,8 @@ TEST_F(XdpTcHandover, MarkedFrameIsForwardedByTcWithoutSecondTranslation) {
         << "translated once by XDP, then only forwarded by TC";
     const auto sums = verify_ipv4_checksums(*sent);
     EXPECT_TRUE(sums.ok) << sums.detail;
-    expect_counters(datapath_->counters(),
-                    {{FWD_CNT_NAT_IN}, {FWD_CNT_XDP_NAT_IN}, {FWD_CNT_REDIRECT}});
+    check_counters(datapath_->counters(),
+                   {{FWD_CNT_NAT_IN}, {FWD_CNT_XDP_NAT_IN}, {FWD_CNT_REDIRECT}});
     EXPECT_EQ(datapath_->stats(kTcpMapping).packets_in, 1U);
     EXPECT_EQ(datapath_->stats(3).packets_in, 0U);
 }
@@ -1599,7 +1500,7 @@ TEST_F(XdpTcHandover, NewFlowLeftByXdpIsTranslatedAndForwardedByTc) {
     EXPECT_TRUE(same_frame(forwarded_to_uplink_container().syn().build(), *sent));
     const auto sums = verify_ipv4_checksums(*sent);
     EXPECT_TRUE(sums.ok) << sums.detail;
-    expect_counters(
+    check_counters(
         datapath_->counters(),
         {{FWD_CNT_XDP_TO_TC}, {FWD_CNT_NAT_IN}, {FWD_CNT_CT_CREATED}, {FWD_CNT_REDIRECT}});
     const auto records = datapath_->conntrack();
@@ -1626,7 +1527,7 @@ TEST_F(XdpTcHandover, MarkedFrameWithFastPathOffIsLeftToTheStack) {
     const auto sent = live.sent(to_uplink_container);
     ASSERT_TRUE(sent.has_value()) << "the stack did not forward the frame";
     EXPECT_TRUE(same_frame(forwarded_to_uplink_container().ack().payload("slow").build(), *sent));
-    expect_counters(datapath_->counters(), {{FWD_CNT_NAT_IN}, {FWD_CNT_XDP_NAT_IN}});
+    check_counters(datapath_->counters(), {{FWD_CNT_NAT_IN}, {FWD_CNT_XDP_NAT_IN}});
 }
 
 }  // namespace

@@ -1,0 +1,90 @@
+#include "support/bpf_case_check.h"
+
+#include <algorithm>
+#include <iterator>
+#include <string>
+
+#include "support/checksum.h"
+
+namespace fwd::test {
+
+testing::AssertionResult same_frame(const Bytes& expected, const Bytes& actual) {
+    if (expected == actual) return testing::AssertionSuccess();
+    return testing::AssertionFailure() << "output frame differs from the expected one\n"
+                                       << describe_diff(expected, actual);
+}
+
+void check_output(const Bytes& input, const Bytes& expected, const Bytes& output) {
+    EXPECT_TRUE(same_frame(expected, output)) << "input:\n" << decode(input).to_string();
+    if (expected != input) {
+        const auto expected_sums = verify_ipv4_checksums(expected);
+        EXPECT_TRUE(expected_sums.ok) << "table bug: expected output " << expected_sums.detail;
+    }
+    if (verify_ipv4_checksums(input).ok) {
+        const auto sums = verify_ipv4_checksums(output);
+        EXPECT_TRUE(sums.ok) << "output checksums: " << sums.detail;
+    }
+}
+
+void check_counters(const Counters& actual, const std::vector<CounterBump>& bumps) {
+    Counters expected{};
+    for (const auto& bump : bumps) {
+        expected[bump.id] += bump.count;
+    }
+    for (uint32_t id = 0; id < FWD_CNT_MAX; ++id) {
+        EXPECT_EQ(actual[id], expected[id]) << "counter " << counter_name(id);
+    }
+}
+
+void check_stats(const BpfDatapath& datapath, const std::vector<StatsBump>& bumps,
+                 size_t frame_size) {
+    for (uint32_t id = 0; id < kMaxTestMappingId; ++id) {
+        StatsBump want{id, 0, 0, 0};
+        for (const auto& bump : bumps) {
+            if (bump.mapping_id == id) want = bump;
+        }
+        const auto got = datapath.stats(id);
+        EXPECT_EQ(got.packets_in, want.packets_in) << "fwd_stats[" << id << "].packets_in";
+        EXPECT_EQ(got.bytes_in, want.packets_in * frame_size) << "fwd_stats[" << id << "].bytes_in";
+        EXPECT_EQ(got.packets_out, want.packets_out) << "fwd_stats[" << id << "].packets_out";
+        EXPECT_EQ(got.bytes_out, want.packets_out * frame_size)
+            << "fwd_stats[" << id << "].bytes_out";
+        EXPECT_EQ(got.new_flows, want.new_flows) << "fwd_stats[" << id << "].new_flows";
+    }
+}
+
+void check_conntrack(const BpfDatapath& datapath, const std::vector<ConntrackEntry>& want,
+                     const std::vector<ConntrackEntry>& before, uint64_t inserted_at,
+                     uint64_t started, uint64_t finished, uint32_t redirect_ifindex) {
+    std::vector<std::string> expected;
+    expected.reserve(want.size());
+    for (const auto& entry : want) {
+        expected.push_back(entry.to_string());
+    }
+    std::vector<std::string> actual;
+    for (const auto& record : datapath.conntrack()) {
+        const auto name = record.entry.to_string();
+        actual.push_back(name);
+        EXPECT_TRUE(std::all_of(std::begin(record.key.pad), std::end(record.key.pad),
+                                [](auto byte) { return byte == 0; }))
+            << name << ": key padding";
+        EXPECT_EQ(record.value.flags, 0) << name;
+        const auto via = record.value.container_ifindex;
+        EXPECT_TRUE(via == 0 || via == redirect_ifindex) << name << ": container_ifindex " << via;
+        EXPECT_NE(record.value.host_addr, 0U) << name << ": host address must be concrete";
+        const uint64_t seen = record.value.last_seen_ns;
+        const bool during_run =
+            seen + kCoarseClockSlackNs >= started && seen <= finished + kCoarseClockSlackNs;
+        const bool as_inserted = std::any_of(before.begin(), before.end(), [&](const auto& e) {
+            return e.to_string() == name && seen == inserted_at - e.age_ns;
+        });
+        EXPECT_TRUE(during_run || as_inserted)
+            << name << ": last_seen_ns " << seen << " is neither the inserted time nor "
+            << "within the run [" << started << ", " << finished << "]";
+    }
+    std::sort(expected.begin(), expected.end());
+    std::sort(actual.begin(), actual.end());
+    EXPECT_EQ(actual, expected) << "fwd_ct4 contents";
+}
+
+}  // namespace fwd::test

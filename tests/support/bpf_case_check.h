@@ -1,0 +1,56 @@
+// The checks a BPF table case makes after its run, shared by the TC and XDP packet tests: the
+// output frame (byte for byte and with the checksum oracle), the exact counter and stats bumps,
+// and the whole conntrack table.
+//
+// Failures are reported through gtest (EXPECT_*), so one run shows every wrong field.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "fwd_abi.h"
+#include "support/bpf_datapath.h"
+#include "support/packet_builder.h"
+
+namespace fwd::test {
+
+struct CounterBump {
+    fwd_counter_id id;
+    uint64_t count = 1;
+};
+
+// Per-mapping stats a case expects; bytes are the packet counts times the input frame size.
+struct StatsBump {
+    uint32_t mapping_id = 0;
+    uint64_t packets_in = 0;
+    uint64_t packets_out = 0;
+    uint64_t new_flows = 0;
+};
+
+// Whole-frame equality that reports a decoded field diff instead of two byte dumps.
+[[nodiscard]] testing::AssertionResult same_frame(const Bytes& expected, const Bytes& actual);
+
+// `output` is `expected` byte for byte. An expected output that differs from the input must
+// carry valid checksums (else the table is wrong), and so must the output of a valid input.
+void check_output(const Bytes& input, const Bytes& expected, const Bytes& output);
+
+// Every counter is the sum of its bumps: a counter without one must be 0.
+void check_counters(const Counters& actual, const std::vector<CounterBump>& bumps);
+
+// Every test stats slot (ids below kMaxTestMappingId) holds its bump, or zeroes without one.
+void check_stats(const BpfDatapath& datapath, const std::vector<StatsBump>& bumps,
+                 size_t frame_size);
+
+// The conntrack table holds exactly `want` (compared without last_seen and device). Every entry
+// has zero key padding and flags and a concrete host address; its container_ifindex is 0 (the
+// stack) or `redirect_ifindex` (pass 0 where no flow may take the fast path); its last_seen is
+// either what the case inserted (`before`, inserted at `inserted_at`) or a time during the run
+// [`started`, `finished`], give or take kCoarseClockSlackNs.
+void check_conntrack(const BpfDatapath& datapath, const std::vector<ConntrackEntry>& want,
+                     const std::vector<ConntrackEntry>& before, uint64_t inserted_at,
+                     uint64_t started, uint64_t finished, uint32_t redirect_ifindex);
+
+}  // namespace fwd::test
