@@ -16,7 +16,7 @@
 /*
  * sock4_owned_by_host - does a connected socket of the host own @pkt's tuple?
  * TCP: an established, closing or time-wait socket (a listener does not count:
- * the mapping takes new connections). UDP: a connected socket (an unconnected
+ * the mapping takes new connections; nor does a time-wait one for a new SYN). UDP: a connected socket (an unconnected
  * one bound to the port does not count). Does not touch the packet.
  */
 static __always_inline int sock4_owned_by_host(struct __sk_buff *skb, const struct fwd_pkt *pkt)
@@ -33,7 +33,10 @@ static __always_inline int sock4_owned_by_host(struct __sk_buff *skb, const stru
 		sk = bpf_skc_lookup_tcp(skb, &tuple, sizeof(tuple.ipv4), BPF_F_CURRENT_NETNS, 0);
 		if (!sk)
 			return 0;
-		owned = sk->state != BPF_TCP_LISTEN;
+		/* A SYN is a new connection, never the host's: a TIME_WAIT socket left by an
+		 * earlier host connection on this tuple gives way, as netfilter's conntrack does. */
+		owned = sk->state != BPF_TCP_LISTEN &&
+			!(sk->state == BPF_TCP_TIME_WAIT && pkt->tcp_syn);
 	} else {
 		sk = bpf_sk_lookup_udp(skb, &tuple, sizeof(tuple.ipv4), BPF_F_CURRENT_NETNS, 0);
 		if (!sk)

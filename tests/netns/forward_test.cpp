@@ -372,6 +372,39 @@ TEST_F(EndToEnd, HostConnectionOnPublishedPortKeepsItsReplies) {
     ExpectTcpReachesContainer(Endpoint{MainTopology::kHostUplinkAddr, 45000}, "c1");
 }
 
+// A host connection that used a published port and was closed leaves a TIME_WAIT socket on its
+// tuple. A new connection from the same client port is a new flow for the container, as with
+// iptables DNAT (conntrack lets a SYN reopen a TIME_WAIT tuple); it used to go to the host.
+TEST_F(EndToEnd, TimeWaitHostSocketDoesNotCaptureANewConnection) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    ASSERT_NO_FATAL_FAILURE(Add("0.0.0.0:45000/tcp", "172.30.0.2:8080"));
+    StartTcpServer(topo_.c1, 8080, "c1");
+    StartTcpServer(topo_.client, 9000, "client");
+    {
+        const Endpoint client_tcp{MainTopology::kClientAddr, 9000};
+        TcpConnection conn =
+            TcpConnection::connect(topo_.host, client_tcp, kConnectTimeout, 45000);
+        ASSERT_TRUE(conn.ok()) << "host connect from port 45000: " << conn.error_text();
+        EXPECT_EQ(conn.request("hi", kReplyTimeout), "client 10.77.1.1 hi");
+    }  // the host closes first: its socket waits in TIME_WAIT
+    tcp_servers_.pop_back();  // free the client's port 9000 for the new connection
+    ASSERT_TRUE(wait_until(
+        [&] {
+            const CommandResult ss =
+                net_->exec_in(topo_.host, "ss -Htan state time-wait '( sport = :45000 )'");
+            return ss.ok() && !ss.out.empty();
+        },
+        kReplyTimeout))
+        << "the host connection left no TIME_WAIT socket";
+
+    const std::uint64_t host_owned = Counter("pass_host_socket");  // the host connection's
+    const Endpoint published{MainTopology::kHostUplinkAddr, 45000};
+    TcpConnection again = TcpConnection::connect(topo_.client, published, kConnectTimeout, 9000);
+    ASSERT_TRUE(again.ok()) << "client connect from port 9000: " << again.error_text();
+    EXPECT_EQ(again.request("hello", kReplyTimeout), "c1 10.77.1.2 hello");
+    EXPECT_EQ(Counter("pass_host_socket"), host_owned) << "the SYN was handed to the host";
+}
+
 // publish -P, then find the port with `fwdctl port` and send traffic through it.
 TEST_F(EndToEnd, PublishAllThenPortFindsTheMapping) {
     ASSERT_NO_FATAL_FAILURE(Attach());
