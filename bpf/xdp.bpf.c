@@ -66,7 +66,12 @@ static __always_inline int xdp_dnat4(struct xdp_md *ctx)
 	return 1;
 }
 
-SEC("xdp")
+/*
+ * xdp.frags: the program copes with multi-buffer frames (it parses the first buffer; a frame
+ * whose headers claim more than that is left to TC), so it also attaches to devices with a
+ * jumbo MTU, where drivers refuse single-buffer programs.
+ */
+SEC("xdp.frags")
 int fwd_xdp_ingress(struct xdp_md *ctx)
 {
 	if (xdp_dnat4(ctx))
