@@ -438,6 +438,9 @@ int run_bench() {
         rows[6].ns.push_back(measure_redirects(
             dp, dp.ingress_fd(), client_packet(kClient, kFastClientPort, kRoutedHost, 80, 255),
             FWD_CNT_REDIRECT, "exact hit, fast path"));
+        // The stack-path rows recorded "no fast-path device" in these entries: record it again.
+        dp.add_conntrack(kContainer, 8080, host, 80, 1);
+        dp.add_conntrack(host, 80, kContainer, 8080, 2);
         rows[7].ns.push_back(measure_redirects(dp, dp.ingress_fd(), reply_ttl255,
                                                FWD_CNT_REDIRECT, "reply on ingress, fast path"));
         rows[8].ns.push_back(checked(dp, std::nullopt, kRepeat, XDP_PASS, "empty XDP", [&] {
