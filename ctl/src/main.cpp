@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "fwd/ctl/spec.h"
 #include "fwd/ctl/state.h"
 #include "fwd/loader/datapath.h"
+#include "fwd/loader/privileges.h"
 #include "fwd/loader/host_sockets.h"
 #include "fwd/log.h"
 
@@ -164,55 +166,75 @@ fwd::ctl::PublishOptions publish_options(const std::string& name, const po::vari
     return options;
 }
 
-fwd::Result<fwd::ctl::CommandOutput> run(const std::string& command,
-                                         const std::vector<std::string>& args,
-                                         const po::variables_map& vm,
-                                         fwd::ctl::Controller& controller) {
+// What a command does once fwdctl may act. prepare() parses every argument first (throwing
+// UsageError), so bad input is exit 2 before any permission check or state access.
+using Action = std::function<fwd::Result<fwd::ctl::CommandOutput>(fwd::ctl::Controller&)>;
+
+Action prepare(const std::string& command, const std::vector<std::string>& args,
+               const po::variables_map& vm) {
     const bool json = vm.count("json") != 0;
     if (command == "attach") {
-        std::string cgroup;
-        if (vm.count("cgroup")) {
-            cgroup = vm["cgroup"].as<std::string>();
-        } else {
-            auto root = fwd::loader::cgroup2_root();
-            if (!root) return root.error();
-            cgroup = *root;
-        }
         fwd::ctl::AttachOptions options;
         if (vm.count("mode"))
             options.mode = value_or_usage(fwd::ctl::parse_attach_mode(vm["mode"].as<std::string>()));
         if (vm.count("fast-path"))
             options.fast_path = value_or_usage(fwd::ctl::parse_on_off(vm["fast-path"].as<std::string>()));
-        return controller.attach(args, cgroup, options);
+        const std::string cgroup = vm.count("cgroup") ? vm["cgroup"].as<std::string>() : "";
+        return [=](fwd::ctl::Controller& controller) -> fwd::Result<fwd::ctl::CommandOutput> {
+            if (!cgroup.empty()) return controller.attach(args, cgroup, options);
+            auto root = fwd::loader::cgroup2_root();
+            if (!root) return root.error();
+            return controller.attach(args, *root, options);
+        };
     }
-    if (command == "detach") return controller.detach(args, vm.count("all") != 0);
+    if (command == "detach") {
+        const bool all = vm.count("all") != 0;
+        return [=](fwd::ctl::Controller& controller) { return controller.detach(args, all); };
+    }
     if (command == "add") {
         auto host = value_or_usage(fwd::ctl::parse_host_spec(args[0]));
         auto container = value_or_usage(fwd::ctl::parse_container_spec(args[1]));
         const std::string name = vm.count("name") ? vm["name"].as<std::string>() : "";
-        return controller.add(host, container, name, json);
+        return [=](fwd::ctl::Controller& controller) {
+            return controller.add(host, container, name, json);
+        };
     }
-    if (command == "del") return controller.del(value_or_usage(fwd::ctl::parse_host_spec(args[0])));
-    if (command == "list") return controller.list(json);
-    if (command == "restore") return controller.restore();
-    if (command == "check") return controller.check(vm.count("repair") != 0);
-    if (command == "publish") return controller.publish(publish_options(args[0], vm));
-    if (command == "unpublish") return controller.unpublish(args[0]);
-    if (command == "port") return controller.port(args[0], args.size() > 1 ? args[1] : "");
+    if (command == "del") {
+        auto host = value_or_usage(fwd::ctl::parse_host_spec(args[0]));
+        return [=](fwd::ctl::Controller& controller) { return controller.del(host); };
+    }
+    if (command == "list") return [=](fwd::ctl::Controller& controller) { return controller.list(json); };
+    if (command == "restore") return [](fwd::ctl::Controller& controller) { return controller.restore(); };
+    if (command == "check") {
+        const bool repair = vm.count("repair") != 0;
+        return [=](fwd::ctl::Controller& controller) { return controller.check(repair); };
+    }
+    if (command == "publish") {
+        auto options = publish_options(args[0], vm);
+        return [=](fwd::ctl::Controller& controller) { return controller.publish(options); };
+    }
+    if (command == "unpublish")
+        return [=](fwd::ctl::Controller& controller) { return controller.unpublish(args[0]); };
+    if (command == "port") {
+        const std::string port = args.size() > 1 ? args[1] : "";
+        return [=](fwd::ctl::Controller& controller) { return controller.port(args[0], port); };
+    }
     if (command == "link-env") {
         std::vector<fwd::ctl::LinkSpec> links;
         for (const auto& text : strings(vm, "link"))
             links.push_back(value_or_usage(fwd::ctl::parse_link(text)));
-        return controller.link_env(args[0], links);
+        return [=](fwd::ctl::Controller& controller) { return controller.link_env(args[0], links); };
     }
-    if (command == "status") return controller.status(json);
-    return controller.stats(json);
+    if (command == "status")
+        return [=](fwd::ctl::Controller& controller) { return controller.status(json); };
+    return [=](fwd::ctl::Controller& controller) { return controller.stats(json); };
 }
 
 // Validates every input before anything is touched; throws UsageError.
 struct Invocation {
     std::string command;
     std::vector<std::string> args;
+    Action action;
     std::string state_dir;
     std::string pin_dir;
     fwd::ctl::PortRange pool;
@@ -237,6 +259,7 @@ Invocation validate(const po::variables_map& vm) {
                                                     : env_or("FWD_PORT_RANGE", "49000-49900");
     inv.pool = value_or_usage(fwd::ctl::parse_pool_range(pool));
     if (inv.state_dir.empty() || inv.pin_dir.empty()) throw UsageError{"empty directory option"};
+    inv.action = prepare(inv.command, inv.args, vm);
     return inv;
 }
 
@@ -245,13 +268,15 @@ int fail(const fwd::Error& error) {
     return error.is_usage_error() ? kExitUsage : kExitFailed;
 }
 
-int execute(const Invocation& inv, const po::variables_map& vm) {
+int execute(const Invocation& inv) {
+    // Every command reads or changes root-only state (0700 state dir, 0600 pins): say so once.
+    if (auto allowed = fwd::loader::check_admin_privileges(); !allowed) return fail(allowed.error());
     auto store = fwd::ctl::StateStore::open(inv.state_dir);
     if (!store) return fail(store.error());
     auto datapath = fwd::loader::make_kernel_datapath(inv.pin_dir);
     fwd::loader::ProcNetProbe probe;
     fwd::ctl::Controller controller(*datapath, *store, probe, {inv.pin_dir, inv.pool});
-    auto output = run(inv.command, inv.args, vm, controller);
+    auto output = inv.action(controller);
     if (!output) return fail(output.error());
     for (const auto& warning : output->warnings) fwd::log::warn(warning);
     std::cout << output->text << std::flush;
@@ -286,7 +311,7 @@ int main(int argc, char** argv) try {
             fwd::log::set_level(level);
         }
         const Invocation inv = validate(vm);
-        return execute(inv, vm);
+        return execute(inv);
     } catch (const po::error& error) {
         std::cerr << "fwdctl: error: " << error.what() << "\n";
         return kExitUsage;

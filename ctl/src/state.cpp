@@ -291,9 +291,11 @@ std::string serialize_state(const State& state) {
 
 Result<StateStore> StateStore::open(const std::string& dir) {
     std::error_code ec;
-    fs::create_directories(dir, ec);
+    const bool created = fs::create_directories(dir, ec);
     if (ec) return make_error(ec.value() == EACCES ? ErrorCode::PermissionDenied : ErrorCode::Kernel,
                               "create state dir " + dir + ": " + ec.message(), ec.value());
+    // Root only: the state names every published port and container (the file itself is 0600).
+    if (created) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
     const std::string lock_path = dir + "/" + kLockFile;
     const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return io_error("open " + lock_path);

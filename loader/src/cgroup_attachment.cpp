@@ -55,8 +55,9 @@ Result<void> attach_one(int cgroup_fd, const std::string& pin, bpf_program* prog
 Result<void> cgroup_attach(const std::string& path, const std::string& link_dir,
                            const std::vector<CgroupHook>& hooks) {
     std::error_code ec;
-    fs::create_directories(link_dir, ec);
+    const bool created = fs::create_directories(link_dir, ec);
     if (ec) return make_error(ErrorCode::Kernel, "create " + link_dir + ": " + ec.message());
+    if (created) fs::permissions(link_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
     UniqueFd cgroup(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!cgroup.valid()) return errno_error("open cgroup " + path);
     for (const auto& hook : hooks) {

@@ -124,9 +124,11 @@ Result<void> ensure_pin_dir(const fs::path& pin_dir) {
         if (::mount("bpf", kBpffsRoot, "bpf", 0, "mode=0700") != 0)
             return errno_error(std::string("mount bpffs at ") + kBpffsRoot);
     }
-    fs::create_directories(pin_dir, ec);
+    const bool created = fs::create_directories(pin_dir, ec);
     if (ec) return make_error(ErrorCode::Kernel, "create pin dir " + pin_dir.string() + ": " +
                                                      ec.message(), ec.value());
+    // Root only, like the pins in it (the kernel pins objects 0600).
+    if (created) fs::permissions(pin_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
     return {};
 }
 

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -572,6 +573,50 @@ TEST_F(EndToEnd, LargeRangeIsBatchedMapUpdates) {
     EXPECT_LT(count("BPF_MAP_GET_NEXT_KEY"), 50U) << "per-entry map walks";
     const CommandResult check = fwdctl({"check"});
     EXPECT_EQ(check.out, "ok: 10000 mapping(s), maps and state agree\n") << check.describe();
+}
+
+// fwd's kernel and file state is root-only: the pin dir and link dir 0700, pins and the state
+// file 0600. A non-root fwdctl gets one clear permission error (exit 1) and changes nothing;
+// bad input is still a usage error (exit 2).
+TEST_F(EndToEnd, NonRootGetsOnePermissionErrorAndStateIsRootOnly) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    ASSERT_NO_FATAL_FAILURE(Add("0.0.0.0:80/tcp", "172.30.0.2:8080"));
+    namespace fs = std::filesystem;
+    const auto mode = [](const fs::path& path) {
+        return fs::status(path).permissions() & fs::perms::all;
+    };
+    EXPECT_EQ(mode(net_->pin_dir()), fs::perms::owner_all);
+    EXPECT_EQ(mode(fs::path(net_->pin_dir()) / "fwd_svc4"),
+              fs::perms::owner_read | fs::perms::owner_write);
+    EXPECT_EQ(mode(fs::path(net_->pin_dir()) / "links"), fs::perms::owner_all);
+    EXPECT_EQ(mode(fs::path(net_->state_dir()) / "state.json"),
+              fs::perms::owner_read | fs::perms::owner_write);
+
+    const auto as_nobody = [&](const std::vector<std::string>& args) {
+        auto argv = net_->fwdctl_argv(args);
+        // nsenter (root) first, then drop to nobody for fwdctl itself.
+        const std::vector<std::string> drop = {"setpriv", "--reuid=nobody", "--regid=nogroup",
+                                               "--clear-groups"};
+        argv.insert(argv.begin() + 2, drop.begin(), drop.end());
+        return run_command(argv, std::chrono::milliseconds{10000});
+    };
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"list"}, {"add", "81", "172.30.0.2:81"}, {"del", "80"}, {"detach", "--all"}}) {
+        const CommandResult r = as_nobody(args);
+        EXPECT_EQ(r.exit_code, 1) << r.describe();
+        EXPECT_EQ(r.out, "") << r.describe();
+        EXPECT_EQ(split_lines(r.err).size(), 1U) << r.describe();
+        EXPECT_NE(r.err.find("permission denied"), std::string::npos) << r.describe();
+    }
+    const CommandResult usage = as_nobody({"add", "70000", "172.30.0.2:81"});
+    EXPECT_EQ(usage.exit_code, 2) << usage.describe();
+
+    const CommandResult list = fwdctl({"list"});
+    EXPECT_EQ(list.out, "0.0.0.0:80/tcp -> 172.30.0.2:8080\n") << list.describe();
+    const CommandResult check = fwdctl({"check"});
+    EXPECT_TRUE(check.ok()) << check.describe();
+    StartTcpServer(topo_.c1, 8080, "c1");
+    ExpectTcpReachesContainer(kPublished80, "c1");
 }
 
 // Two fwdctl processes allocating pool ports at the same time never hand out one port twice:
