@@ -46,6 +46,8 @@
 /* Conntrack entries older than this are treated as gone for new lookups. */
 #define FWD_CT_TCP_LIFETIME_NS (6ULL * 3600 * 1000000000ULL)
 #define FWD_CT_UDP_LIFETIME_NS (120ULL * 1000000000ULL)
+/* A TCP flow that saw a FIN or RST ages out this long after its last packet (as Cilium's close). */
+#define FWD_CT_CLOSE_LIFETIME_NS (10ULL * 1000000000ULL)
 /* Refresh last_seen at most this often, to keep writes off the hot path. */
 #define FWD_CT_REFRESH_NS (1000000000ULL)
 
@@ -89,7 +91,7 @@ FWD_ASSERT_SIZE(struct fwd_ct4_key, 16);
 struct fwd_ct4_value {
 	__be32 host_addr; /* the concrete address the client used, never 0 */
 	__be16 host_port;
-	__u16 flags; /* reserved, zero */
+	__u16 flags; /* FWD_CT_FLAG_* */
 	__u32 mapping_id;
 	/*
 	 * The device the flow's forward packets are redirected to (0: they go through the
@@ -100,6 +102,9 @@ struct fwd_ct4_value {
 	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns() of the last packet (CLOCK_MONOTONIC_COARSE) */
 };
 FWD_ASSERT_SIZE(struct fwd_ct4_value, 24);
+
+/* fwd_ct4_value.flags: a TCP FIN or RST was seen; a new SYN on the tuple clears it. */
+#define FWD_CT_FLAG_CLOSING (1U << 0)
 
 /* Per-mapping counters, one slot per mapping id in a per-CPU array. */
 struct fwd_mapping_stats {

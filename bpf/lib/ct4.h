@@ -18,6 +18,22 @@ static __always_inline __u64 ct4_lifetime_ns(__u8 proto)
 	return proto == FWD_PROTO_TCP ? FWD_CT_TCP_LIFETIME_NS : FWD_CT_UDP_LIFETIME_NS;
 }
 
+/* How long @entry lives after its last packet: short once its TCP connection is closing. */
+static __always_inline __u64 ct4_entry_lifetime_ns(const struct fwd_ct4_value *entry, __u8 proto)
+{
+	return entry->flags & FWD_CT_FLAG_CLOSING ? FWD_CT_CLOSE_LIFETIME_NS : ct4_lifetime_ns(proto);
+}
+
+/* What a TCP packet says about its flow's life: a FIN or RST closes it, a new SYN reopens it. */
+static __always_inline void ct4_note_tcp_state(struct fwd_ct4_value *entry,
+					       const struct fwd_pkt *pkt)
+{
+	if (pkt->tcp_fin_rst && !(entry->flags & FWD_CT_FLAG_CLOSING))
+		entry->flags |= FWD_CT_FLAG_CLOSING;
+	else if (pkt->tcp_syn && (entry->flags & FWD_CT_FLAG_CLOSING))
+		entry->flags &= ~FWD_CT_FLAG_CLOSING;
+}
+
 /* The conntrack clock: coarse (tick resolution) is plenty for lifetimes and much cheaper. */
 static __always_inline __u64 ct4_now(void)
 {
@@ -45,7 +61,8 @@ static __always_inline struct fwd_ct4_key ct4_reply_key(const struct fwd_pkt *pk
 
 /*
  * ct4_refresh_forward - the entry of the flow the forward packet @pkt of @svc
- * belongs to, refreshed; NULL when the flow is not tracked (for this mapping).
+ * belongs to, refreshed; NULL when the flow is not tracked (for this mapping)
+ * or its entry has aged out.
  */
 static __always_inline struct fwd_ct4_value *ct4_refresh_forward(const struct fwd_pkt *pkt,
 								 const struct fwd_svc4_value *svc,
@@ -57,6 +74,10 @@ static __always_inline struct fwd_ct4_value *ct4_refresh_forward(const struct fw
 	if (!entry || entry->host_addr != pkt->daddr || entry->host_port != pkt->dport ||
 	    entry->mapping_id != svc->mapping_id)
 		return NULL;
+	/* Aged out: the caller tracks the packet as a new flow, replacing the entry. */
+	if (ct4_age(now, entry->last_seen_ns) > ct4_entry_lifetime_ns(entry, pkt->proto))
+		return NULL;
+	ct4_note_tcp_state(entry, pkt);
 	if (ct4_age(now, entry->last_seen_ns) > FWD_CT_REFRESH_NS)
 		entry->last_seen_ns = now;
 	return entry;
@@ -87,7 +108,8 @@ static __always_inline int ct4_create(const struct fwd_pkt *pkt, const struct fw
 
 /*
  * ct4_lookup_reply - find the flow a container -> client packet answers.
- * Returns the entry or NULL (no entry, or it outlived its protocol's lifetime).
+ * Returns the entry or NULL (no entry, or it outlived its lifetime: the
+ * protocol's, or the closing one after a FIN or RST).
  */
 static __always_inline struct fwd_ct4_value *ct4_lookup_reply(const struct fwd_pkt *pkt,
 							      __u64 now)
@@ -101,8 +123,9 @@ static __always_inline struct fwd_ct4_value *ct4_lookup_reply(const struct fwd_p
 	};
 	struct fwd_ct4_value *entry = bpf_map_lookup_elem(&FWD_MAP_CT4, &key);
 
-	if (!entry || ct4_age(now, entry->last_seen_ns) > ct4_lifetime_ns(pkt->proto))
+	if (!entry || ct4_age(now, entry->last_seen_ns) > ct4_entry_lifetime_ns(entry, pkt->proto))
 		return NULL;
+	ct4_note_tcp_state(entry, pkt);
 	if (ct4_age(now, entry->last_seen_ns) > FWD_CT_REFRESH_NS)
 		entry->last_seen_ns = now;
 	return entry;

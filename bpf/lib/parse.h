@@ -31,7 +31,7 @@ struct fwd_pkt {
 	__u8 link_multicast; /* sent to an Ethernet broadcast/multicast address */
 	__u8 ttl;
 	__u8 tos;
-	__u8 pad;
+	__u8 tcp_fin_rst; /* TCP FIN or RST: the connection is closing */
 	__u16 l4_len;    /* TCP/UDP header plus payload, from the IPv4 total length */
 	__be16 l4_csum;  /* the TCP/UDP checksum field as received */
 	__be32 saddr;
@@ -102,6 +102,7 @@ static __always_inline int parse_ipv4_l4(void *data, void *data_end, __u32 pkt_l
 	pkt->l4_len = tot_len - ihl_bytes;
 	pkt->link_multicast = eth->h_dest[0] & 1;
 	pkt->tcp_syn = 0;
+	pkt->tcp_fin_rst = 0;
 	pkt->udp_csum_zero = 0;
 
 	if (ip->protocol == IPPROTO_TCP) {
@@ -114,6 +115,7 @@ static __always_inline int parse_ipv4_l4(void *data, void *data_end, __u32 pkt_l
 		pkt->sport = tcp->source;
 		pkt->dport = tcp->dest;
 		pkt->tcp_syn = tcp->syn && !tcp->ack;
+		pkt->tcp_fin_rst = tcp->fin || tcp->rst;
 		pkt->l4_csum = tcp->check;
 		pkt->l4_csum_off = pkt->l4_off + offsetof(struct tcphdr, check);
 	} else {

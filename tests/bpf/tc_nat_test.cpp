@@ -1086,5 +1086,78 @@ TEST_F(TcNatFlow, RecentEntryIsNotRewrittenByEveryPacket) {
     EXPECT_EQ(records[0].value.last_seen_ns, inserted);
 }
 
+// TCP close: a FIN or RST in either direction marks the flow closing, and a closing flow ages
+// out FWD_CT_CLOSE_LIFETIME_NS after its last packet instead of FWD_CT_TCP_LIFETIME_NS.
+TEST_F(TcNatFlow, FinOrRstMarksTheFlowClosing) {
+    datapath_->add_service(kExactTcp);
+    datapath_->add_conntrack(tcp_flow(), coarse_monotonic_ns());
+    expect_translated(run(Hook::Ingress, client_tcp(kHost).fin().ack().build()),
+                      client_tcp(kContainer, kContainerTcpPort).fin().ack().build());
+    auto records = datapath_->conntrack();
+    ASSERT_EQ(records.size(), 1U);
+    EXPECT_EQ(records[0].value.flags, FWD_CT_FLAG_CLOSING) << "a forward FIN";
+
+    datapath_->add_conntrack(tcp_flow(), coarse_monotonic_ns(), BPF_EXIST);  // open again
+    expect_translated(run(Hook::Egress, reply_tcp().rst().build()),
+                      reply_tcp(kHost, kHostTcpPort).rst().build());
+    records = datapath_->conntrack();
+    ASSERT_EQ(records.size(), 1U);
+    EXPECT_EQ(records[0].value.flags, FWD_CT_FLAG_CLOSING) << "a reply RST";
+}
+
+TEST_F(TcNatFlow, ClosingFlowAgesOutAfterTheCloseLifetime) {
+    datapath_->add_service(kExactTcp);
+    ConntrackEntry closing = tcp_flow(kHost, FWD_CT_CLOSE_LIFETIME_NS + kNsPerSec);
+    closing.flags = FWD_CT_FLAG_CLOSING;
+    datapath_->add_conntrack(closing, coarse_monotonic_ns());
+    // A late reply is no longer translated ...
+    const Bytes late = reply_tcp().ack().build();
+    const ProgRun out = run(Hook::Egress, late);
+    ASSERT_TRUE(out.ok()) << out.error_message();
+    EXPECT_EQ(out.data, late);
+    EXPECT_EQ(datapath_->counters()[FWD_CNT_PASS_NO_MATCH], 1U);
+    // ... and a forward packet is tracked as a new flow, open again.
+    expect_translated(run(Hook::Ingress, client_tcp(kHost).syn().build()),
+                      client_tcp(kContainer, kContainerTcpPort).syn().build());
+    EXPECT_EQ(datapath_->counters()[FWD_CNT_CT_CREATED], 1U);
+    const auto records = datapath_->conntrack();
+    ASSERT_EQ(records.size(), 1U);
+    EXPECT_EQ(records[0].value.flags, 0U);
+
+    // Within the close lifetime the closing flow still translates its last packets.
+    ConntrackEntry recent = tcp_flow(kHost, FWD_CT_CLOSE_LIFETIME_NS / 2);
+    recent.flags = FWD_CT_FLAG_CLOSING;
+    datapath_->add_conntrack(recent, coarse_monotonic_ns(), BPF_EXIST);
+    expect_translated(run(Hook::Egress, reply_tcp().fin().ack().build()),
+                      reply_tcp(kHost, kHostTcpPort).fin().ack().build());
+}
+
+TEST_F(TcNatFlow, NewSynReopensAClosingFlow) {
+    // A client reusing its port right after a close: the new connection must not inherit the
+    // short close lifetime.
+    datapath_->add_service(kExactTcp);
+    ConntrackEntry closing = tcp_flow();
+    closing.flags = FWD_CT_FLAG_CLOSING;
+    datapath_->add_conntrack(closing, coarse_monotonic_ns());
+    expect_translated(run(Hook::Ingress, client_tcp(kHost).syn().build()),
+                      client_tcp(kContainer, kContainerTcpPort).syn().build());
+    const auto records = datapath_->conntrack();
+    ASSERT_EQ(records.size(), 1U);
+    EXPECT_EQ(records[0].value.flags, 0U);
+    EXPECT_EQ(datapath_->counters()[FWD_CNT_CT_CREATED], 0U) << "the same flow, reopened";
+}
+
+TEST_F(TcNatFlow, IdleUdpFlowAgesOutAndIsTrackedAgain) {
+    datapath_->add_service(kExactUdp);
+    datapath_->add_conntrack(udp_flow(FWD_CT_UDP_LIFETIME_NS + kNsPerSec), coarse_monotonic_ns());
+    const Bytes late = reply_udp().payload("late").build();
+    const ProgRun out = run(Hook::Egress, late);
+    ASSERT_TRUE(out.ok()) << out.error_message();
+    EXPECT_EQ(out.data, late) << "a reply after the UDP lifetime is not translated";
+    expect_translated(run(Hook::Ingress, client_udp(kHost).payload("again").build()),
+                      client_udp(kContainer, kContainerUdpPort).payload("again").build());
+    EXPECT_EQ(datapath_->counters()[FWD_CNT_CT_CREATED], 1U);
+}
+
 }  // namespace
 }  // namespace fwd::test

@@ -92,6 +92,7 @@ fwd_ct4_value make_ct_value(const ConntrackEntry& entry, uint64_t now_ns) {
     value.host_port = port_be(entry.host_port);
     value.mapping_id = entry.mapping_id;
     value.container_ifindex = entry.container_ifindex;
+    value.flags = entry.flags;
     value.last_seen_ns = now_ns - entry.age_ns;
     return value;
 }
@@ -270,7 +271,8 @@ std::vector<BpfDatapath::ConntrackRecord> BpfDatapath::conntrack() const {
                                           port_host(record.value.host_port),
                                           record.value.mapping_id,
                                           0,
-                                          record.value.container_ifindex};
+                                          record.value.container_ifindex,
+                                          record.value.flags};
             records.push_back(record);
         }
     }

@@ -57,8 +57,9 @@ struct ConntrackEntry {
     // Where the flow's forward packets are redirected (0: the stack); replies take the fast path
     // only arriving there. Not in to_string: tests that care compare it themselves.
     uint32_t container_ifindex = 0;
+    uint16_t flags = 0;  // FWD_CT_FLAG_*; not in to_string either
 
-    // The entry without its age and device, for comparing tables.
+    // The entry without its age, device and flags, for comparing tables.
     [[nodiscard]] std::string to_string() const;
 };
 
