@@ -142,6 +142,8 @@ enum fwd_counter_id {
 	FWD_CNT_REDIRECT,             /* translated packets sent straight to the next hop */
 	FWD_CNT_XDP_NAT_IN,           /* forward translations done in XDP (also in NAT_IN) */
 	FWD_CNT_XDP_TO_TC,            /* mapped packets XDP left to TC: new flow, offloaded checksum */
+	FWD_CNT_ICMP_ERROR_NAT,       /* ICMP errors about a tracked flow, translated like the flow */
+	FWD_CNT_DROP_NOT_ALLOWED,     /* a new flow from a source outside the mapping's --allow list */
 	FWD_CNT_MAX,
 };
 

@@ -20,6 +20,9 @@
  * happen outside netfilter's view of the flow, so netfilter sees either no
  * packet of the flow or the container's tuple in both directions (symmetric).
  *
+ * ICMP errors about a tracked flow are translated like the flow (lib/icmp4.h),
+ * so path MTU discovery and "port unreachable" work through fwd.
+ *
  * Everything else passes unchanged; counters say why.
  */
 #include <linux/bpf.h>
@@ -34,6 +37,7 @@
 #include "lib/sock4.h"
 #include "lib/svc4.h"
 #include "lib/fib4.h"
+#include "lib/icmp4.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -148,6 +152,14 @@ static __always_inline int tc_revnat4(struct __sk_buff *skb, const struct fwd_pk
 	return tc_forward(skb, &fib, lookup);
 }
 
+/* An ICMP error about a tracked flow, translated like the flow; through the stack either way. */
+static __always_inline int tc_icmp4(struct __sk_buff *skb, int to_client)
+{
+	int ret = icmp4_translate_skb(skb, to_client);
+
+	return ret ? ret : TC_ACT_OK;
+}
+
 /* Did fwd's XDP program already translate this packet (`attach --mode xdp`)? */
 static __always_inline int tc_translated_by_xdp(struct __sk_buff *skb)
 {
@@ -166,6 +178,8 @@ static __always_inline int tc_ingress4(struct __sk_buff *skb)
 	int ret;
 
 	ret = parse_skb(skb, &pkt);
+	if (ret == FWD_REASON(FWD_CNT_PASS_NOT_L4))
+		return tc_icmp4(skb, 0);
 	if (ret)
 		return ret;
 	if (tc_translated_by_xdp(skb))
@@ -189,6 +203,8 @@ static __always_inline int tc_egress4(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	}
 	ret = parse_skb(skb, &pkt);
+	if (ret == FWD_REASON(FWD_CNT_PASS_NOT_L4))
+		return tc_icmp4(skb, 1);
 	if (ret)
 		return ret;
 	return tc_revnat4(skb, &pkt, 0);

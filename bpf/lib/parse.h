@@ -41,32 +41,32 @@ struct fwd_pkt {
 };
 
 /*
- * parse_linearize - make the headers fwd reads directly accessible.
+ * parse_linearize - make the first @max bytes fwd reads directly accessible.
  * GRO'd or paged skbs may hold headers outside the linear area. Pulls at most
- * PARSE_MAX_HEADERS bytes, and only when needed. Invalidates packet pointers.
+ * @max bytes, and only when needed. Invalidates packet pointers.
  */
-static __always_inline void parse_linearize(struct __sk_buff *skb)
+static __always_inline void parse_linearize(struct __sk_buff *skb, __u32 max)
 {
 	__u32 linear = skb->data_end - skb->data;
-	__u32 want = skb->len < PARSE_MAX_HEADERS ? skb->len : PARSE_MAX_HEADERS;
+	__u32 want = skb->len < max ? skb->len : max;
 
 	if (linear < want)
 		bpf_skb_pull_data(skb, want);
 }
 
 /*
- * parse_ipv4_l4 - parse eth/IPv4/TCP|UDP in [@data, @data_end) of a packet
- * @pkt_len bytes long (the skb or XDP frame length).
- * Returns 0 and fills @pkt, or a negative FWD_REASON: NOT_IP (not IPv4),
- * TRUNCATED (a header or the IPv4 total length runs past the packet),
- * MALFORMED (ihl < 5, total length below the headers), FRAGMENT, NOT_L4.
+ * parse_ipv4_header - the IPv4 header of the Ethernet frame in
+ * [@data, @data_end), @pkt_len bytes long (the skb or XDP frame length).
+ * Returns 0 and sets *@out, or a negative FWD_REASON: NOT_IP (not IPv4),
+ * TRUNCATED (the header or the total length runs past the packet), MALFORMED
+ * (ihl < 5, total length below the header), FRAGMENT (first or later:
+ * translating only some pieces would break the datagram).
  */
-static __always_inline int parse_ipv4_l4(void *data, void *data_end, __u32 pkt_len,
-					 struct fwd_pkt *pkt)
+static __always_inline int parse_ipv4_header(void *data, void *data_end, __u32 pkt_len,
+					     struct iphdr **out)
 {
 	struct ethhdr *eth = data;
 	struct iphdr *ip;
-	__u32 ihl_bytes;
 	__u16 tot_len;
 
 	if ((void *)(eth + 1) > data_end)
@@ -79,17 +79,39 @@ static __always_inline int parse_ipv4_l4(void *data, void *data_end, __u32 pkt_l
 		return FWD_REASON(FWD_CNT_PASS_TRUNCATED);
 	if (ip->version != 4 || ip->ihl < 5)
 		return FWD_REASON(FWD_CNT_PASS_MALFORMED);
-	ihl_bytes = ip->ihl * 4;
 	tot_len = bpf_ntohs(ip->tot_len);
-	if (tot_len < ihl_bytes)
+	if (tot_len < ip->ihl * 4)
 		return FWD_REASON(FWD_CNT_PASS_MALFORMED);
 	if (ETH_HLEN + (__u32)tot_len > pkt_len)
 		return FWD_REASON(FWD_CNT_PASS_TRUNCATED);
-	/* Any fragment, first or later: translating only some pieces would break it. */
 	if (ip->frag_off & bpf_htons(0x3fff))
 		return FWD_REASON(FWD_CNT_PASS_FRAGMENT);
+	*out = ip;
+	return 0;
+}
+
+/*
+ * parse_ipv4_l4 - parse eth/IPv4/TCP|UDP in [@data, @data_end) of a packet
+ * @pkt_len bytes long. Returns 0 and fills @pkt, or a negative FWD_REASON:
+ * those of parse_ipv4_header, NOT_L4 (neither TCP nor UDP), or TRUNCATED and
+ * MALFORMED for the TCP/UDP header.
+ */
+static __always_inline int parse_ipv4_l4(void *data, void *data_end, __u32 pkt_len,
+					 struct fwd_pkt *pkt)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *ip;
+	__u32 ihl_bytes;
+	__u16 tot_len;
+	int ret;
+
+	ret = parse_ipv4_header(data, data_end, pkt_len, &ip);
+	if (ret)
+		return ret;
 	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
 		return FWD_REASON(FWD_CNT_PASS_NOT_L4);
+	ihl_bytes = ip->ihl * 4;
+	tot_len = bpf_ntohs(ip->tot_len);
 
 	pkt->l3_off = ETH_HLEN;
 	pkt->l4_off = ETH_HLEN + ihl_bytes;
@@ -137,7 +159,7 @@ static __always_inline int parse_ipv4_l4(void *data, void *data_end, __u32 pkt_l
 /* parse_skb - parse_ipv4_l4 on a TC packet, pulling its headers in first. */
 static __always_inline int parse_skb(struct __sk_buff *skb, struct fwd_pkt *pkt)
 {
-	parse_linearize(skb);
+	parse_linearize(skb, PARSE_MAX_HEADERS);
 	return parse_ipv4_l4((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, pkt);
 }
 

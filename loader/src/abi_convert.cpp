@@ -18,7 +18,7 @@ constexpr std::array<const char*, FWD_CNT_MAX> kCounterNames = {
     "err_rewrite",    "err_ct_create",    "nat_in",              "nat_out",
     "ct_created",     "ip_options",       "pass_host_socket",    "sock_xlate",
     "sock_revxlate",  "bind_refused",     "redirect",            "xdp_nat_in",
-    "xdp_to_tc",
+    "xdp_to_tc",      "icmp_error_nat",   "drop_not_allowed",
 };
 
 }  // namespace

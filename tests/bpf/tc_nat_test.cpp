@@ -343,6 +343,201 @@ void require_zero_udp_sum_case(const NatCase& c) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// ICMP errors about tracked flows
+
+constexpr const char* kClientRouter = "10.0.0.254";     // a router on the client's side
+constexpr const char* kContainerRouter = "172.17.0.254";  // a router on the container's side
+constexpr uint32_t kLinkMtu = 1280;
+
+// The first `len` bytes of the IPv4 packet in `frame` (its Ethernet header dropped): what an
+// ICMP error quotes.
+Bytes quote_of(const Bytes& frame, size_t len = SIZE_MAX) {
+    const auto ip = std::span<const uint8_t>(frame).subspan(kEthHeaderLen);
+    const auto quoted = ip.first(std::min(len, ip.size()));
+    return {quoted.begin(), quoted.end()};
+}
+
+// An ICMP error from `src` to `dst` quoting `quote`.
+PacketBuilder icmp_error(const std::string& src, const std::string& dst, uint8_t type,
+                         uint8_t code, const Bytes& quote, uint32_t rest = 0) {
+    return std::move(PacketBuilder().eth().ipv4(src, dst).icmp_error(type, code, quote, rest));
+}
+
+PacketBuilder frag_needed(const std::string& src, const std::string& dst, const Bytes& quote) {
+    return icmp_error(src, dst, kIcmpDestUnreach, kIcmpFragNeeded, quote, kLinkMtu);
+}
+
+// Errors on their way to a client (egress), quoting a client -> container packet.
+std::vector<NatCase> icmp_to_client_cases() {
+    std::vector<NatCase> cases;
+    auto add = [&cases](const CaseBuilder& builder) { cases.push_back(builder.build()); };
+    const Bytes udp_in = client_udp(kContainer, kContainerUdpPort).payload("query").build();
+    const Bytes udp_sent = client_udp(kHost).payload("query").build();
+    const Bytes tcp_in = client_tcp(kContainer, kContainerTcpPort).ack().payload("data").build();
+    const Bytes tcp_sent = client_tcp(kHost).ack().payload("data").build();
+    const size_t tcp_through_checksum = kIpv4HeaderLen + 18;
+    const size_t eight_l4_bytes = kIpv4HeaderLen + 8;
+
+    add(CaseBuilder("IcmpFragNeededFromHostShowsTheClientItsOwnPacket")
+            .conntrack({udp_flow()})
+            .input(frag_needed(kHost, kClient, quote_of(udp_in)).build())
+            .output(frag_needed(kHost, kClient, quote_of(udp_sent)).build())
+            .counts(FWD_CNT_ICMP_ERROR_NAT));
+    add(CaseBuilder("IcmpPortUnreachableFromContainerComesFromPublishedAddress")
+            .conntrack({udp_flow()})
+            .input(icmp_error(kContainer, kClient, kIcmpDestUnreach, kIcmpPortUnreach,
+                              quote_of(udp_in))
+                       .build())
+            .output(icmp_error(kHost, kClient, kIcmpDestUnreach, kIcmpPortUnreach,
+                               quote_of(udp_sent))
+                        .build())
+            .counts(FWD_CNT_ICMP_ERROR_NAT));
+    add(CaseBuilder("IcmpTimeExceededQuotingTcpChecksum")
+            .conntrack({tcp_flow()})
+            .input(icmp_error(kContainerRouter, kClient, kIcmpTimeExceeded, 0,
+                              quote_of(tcp_in, tcp_through_checksum))
+                       .build())
+            .output(icmp_error(kContainerRouter, kClient, kIcmpTimeExceeded, 0,
+                               quote_of(tcp_sent, tcp_through_checksum))
+                        .build())
+            .counts(FWD_CNT_ICMP_ERROR_NAT));
+    add(CaseBuilder("IcmpQuotingOnlyEightTcpBytes")
+            .conntrack({tcp_flow()})
+            .input(frag_needed(kHost, kClient, quote_of(tcp_in, eight_l4_bytes)).build())
+            .output(frag_needed(kHost, kClient, quote_of(tcp_sent, eight_l4_bytes)).build())
+            .counts(FWD_CNT_ICMP_ERROR_NAT));
+    add(CaseBuilder("IcmpQuotingUdpWithoutChecksumKeepsItZero")
+            .conntrack({udp_flow()})
+            .input(frag_needed(kHost, kClient,
+                               quote_of(client_udp(kContainer, kContainerUdpPort)
+                                            .zero_udp_checksum()
+                                            .payload("query")
+                                            .build()))
+                       .build())
+            .output(frag_needed(kHost, kClient,
+                                quote_of(client_udp(kHost).zero_udp_checksum().payload("query")
+                                             .build()))
+                        .build())
+            .counts(FWD_CNT_ICMP_ERROR_NAT));
+    add(CaseBuilder("IcmpQuotingIpOptionsAndCarryingThem")
+            .conntrack({udp_flow()})
+            .input(frag_needed(kHost, kClient,
+                               quote_of(client_udp(kContainer, kContainerUdpPort)
+                                            .ip_options(max_ip_options())
+                                            .payload("query")
+                                            .build()))
+                       .ip_options({1, 1, 1, 1})
+                       .build())
+            .output(frag_needed(kHost, kClient,
+                                quote_of(client_udp(kHost)
+                                             .ip_options(max_ip_options())
+                                             .payload("query")
+                                             .build()))
+                        .ip_options({1, 1, 1, 1})
+                        .build())
+            .counts(FWD_CNT_ICMP_ERROR_NAT));
+    add(CaseBuilder("IcmpAboutUntrackedFlowPasses")
+            .input(frag_needed(kHost, kClient, quote_of(udp_in)).build())
+            .passes(FWD_CNT_PASS_NO_MATCH));
+    add(CaseBuilder("IcmpAboutAgedOutFlowPasses")
+            .conntrack({udp_flow(FWD_CT_UDP_LIFETIME_NS + kNsPerSec)})
+            .input(frag_needed(kHost, kClient, quote_of(udp_in)).build())
+            .passes(FWD_CNT_PASS_NO_MATCH));
+    add(CaseBuilder("IcmpNotAddressedToTheQuotedClientPasses")
+            .conntrack({udp_flow()})
+            .input(frag_needed(kHost, "10.0.0.77", quote_of(udp_in)).build())
+            .passes(FWD_CNT_PASS_NO_MATCH));
+    add(CaseBuilder("IcmpQuoteEndingInsideThePortsPasses")
+            .conntrack({udp_flow()})
+            .input(frag_needed(kHost, kClient, quote_of(udp_in, kIpv4HeaderLen + 3)).build())
+            .passes(FWD_CNT_PASS_NOT_L4));
+    add(CaseBuilder("IcmpQuotingALaterFragmentPasses")
+            .conntrack({udp_flow()})
+            .input(frag_needed(kHost, kClient,
+                               quote_of(client_udp(kContainer, kContainerUdpPort)
+                                            .fragment(false, 8)
+                                            .payload("query")
+                                            .build()))
+                       .build())
+            .passes(FWD_CNT_PASS_NOT_L4));
+    add(CaseBuilder("IcmpQuotingAMalformedHeaderPasses")
+            .conntrack({udp_flow()})
+            .input(frag_needed(kHost, kClient,
+                               quote_of(client_udp(kContainer, kContainerUdpPort)
+                                            .bad_ihl(4)
+                                            .payload("query")
+                                            .build()))
+                       .build())
+            .passes(FWD_CNT_PASS_MALFORMED));
+    add(CaseBuilder("IcmpErrorThatIsAFragmentPasses")
+            .conntrack({udp_flow()})
+            .input(frag_needed(kHost, kClient, quote_of(udp_in)).fragment(true, 0).build())
+            .passes(FWD_CNT_PASS_FRAGMENT));
+    add(CaseBuilder("IcmpErrorTruncatedBeforeItsQuotePasses")
+            .conntrack({udp_flow()})
+            .input(frag_needed(kHost, kClient, quote_of(udp_in))
+                       .truncate(kEthHeaderLen + kIpv4HeaderLen + 12)
+                       .build())
+            .passes(FWD_CNT_PASS_TRUNCATED));
+    return cases;
+}
+
+// Errors from the client's side (ingress), quoting a reply fwd sent with the published source.
+std::vector<NatCase> icmp_to_container_cases() {
+    std::vector<NatCase> cases;
+    auto add = [&cases](const CaseBuilder& builder) { cases.push_back(builder.build()); };
+    const Bytes tcp_sent = reply_tcp(kHost, kHostTcpPort).ack().payload("big reply").build();
+    const Bytes tcp_container = reply_tcp().ack().payload("big reply").build();
+    const Bytes udp_sent = reply_udp(kHost, kHostUdpPort).payload("answer").build();
+    const Bytes udp_container = reply_udp().payload("answer").build();
+
+    add(CaseBuilder("IcmpFragNeededAboutReplyGoesToTheContainer")
+            .services({kWildcardTcp})
+            .conntrack({tcp_flow()})
+            .input(frag_needed(kClientRouter, kHost, quote_of(tcp_sent)).build())
+            .output(frag_needed(kClientRouter, kContainer, quote_of(tcp_container)).build())
+            .counts(FWD_CNT_ICMP_ERROR_NAT));
+    add(CaseBuilder("IcmpPortUnreachableAboutUdpReplyGoesToTheContainer")
+            .services({kExactUdp})
+            .conntrack({udp_flow()})
+            .input(icmp_error(kClient, kHost, kIcmpDestUnreach, kIcmpPortUnreach,
+                              quote_of(udp_sent))
+                       .build())
+            .output(icmp_error(kClient, kContainer, kIcmpDestUnreach, kIcmpPortUnreach,
+                               quote_of(udp_container))
+                        .build())
+            .counts(FWD_CNT_ICMP_ERROR_NAT));
+    add(CaseBuilder("IcmpAboutReplyToUntrackedClientPasses")
+            .services({kWildcardTcp})
+            .input(frag_needed(kClientRouter, kHost, quote_of(tcp_sent)).build())
+            .passes(FWD_CNT_PASS_NO_MATCH));
+    add(CaseBuilder("IcmpAboutAnUnpublishedPortPasses")
+            .services({kWildcardTcp})
+            .conntrack({tcp_flow()})
+            .input(frag_needed(kClientRouter, kHost,
+                               quote_of(reply_tcp(kHost, 81).ack().payload("x").build()))
+                       .build())
+            .passes(FWD_CNT_PASS_NO_MATCH));
+    add(CaseBuilder("IcmpAboutReplyFromAnotherHostAddressPasses")
+            .services({kWildcardTcp})
+            .conntrack({tcp_flow()})
+            .input(frag_needed(kClientRouter, kRoutedDst,
+                               quote_of(reply_tcp(kRoutedDst, kHostTcpPort).ack().build()))
+                       .build())
+            .passes(FWD_CNT_PASS_NO_MATCH));
+    add(CaseBuilder("IcmpNotAddressedToTheReplySourcePasses")
+            .services({kWildcardTcp})
+            .conntrack({tcp_flow()})
+            .input(frag_needed(kClientRouter, kRoutedDst, quote_of(tcp_sent)).build())
+            .passes(FWD_CNT_PASS_NO_MATCH));
+    return cases;
+}
+
+void append(std::vector<NatCase>& cases, const std::vector<NatCase>& more) {
+    cases.insert(cases.end(), more.begin(), more.end());
+}
+
+// ---------------------------------------------------------------------------------------------
 // Ingress table
 
 std::vector<NatCase> ingress_cases() {
@@ -679,6 +874,7 @@ std::vector<NatCase> ingress_cases() {
             .services({kWildcardTcp, kWildcardUdp})
             .input(PacketBuilder().eth().ipv4(kClient, kHost).icmp_echo(7, 1).build())
             .passes(FWD_CNT_PASS_NOT_L4));
+    append(cases, icmp_to_container_cases());
     return cases;
 }
 
@@ -803,6 +999,7 @@ std::vector<NatCase> egress_cases() {
             .conntrack({tcp_flow()})
             .input(PacketBuilder().eth().arp_request(kContainer, kClient).build())
             .passes(FWD_CNT_PASS_NOT_IP));
+    append(cases, icmp_to_client_cases());
     return cases;
 }
 

@@ -139,14 +139,7 @@ protected:
 
     // One global counter from `fwdctl stats --json`.
     [[nodiscard]] std::uint64_t Counter(const std::string& name) const {
-        const CommandResult r = fwdctl({"stats", "--json"});
-        EXPECT_TRUE(r.ok()) << r.describe();
-        const Json doc = Json::parse(r.out, nullptr, /*allow_exceptions=*/false);
-        if (doc.is_discarded() || !doc.contains("counters") || !doc["counters"].contains(name)) {
-            ADD_FAILURE() << "no counter " << name << " in stats --json:\n" << r.out;
-            return 0;
-        }
-        return doc["counters"][name].get<std::uint64_t>();
+        return net_->fwd_counter(name);
     }
 
     // `rounds` request/response exchanges on one TCP connection and one UDP request each,

@@ -120,6 +120,8 @@ std::string counter_name(uint32_t id) {
         {FWD_CNT_REDIRECT, "FWD_CNT_REDIRECT"},
         {FWD_CNT_XDP_NAT_IN, "FWD_CNT_XDP_NAT_IN"},
         {FWD_CNT_XDP_TO_TC, "FWD_CNT_XDP_TO_TC"},
+        {FWD_CNT_ICMP_ERROR_NAT, "FWD_CNT_ICMP_ERROR_NAT"},
+        {FWD_CNT_DROP_NOT_ALLOWED, "FWD_CNT_DROP_NOT_ALLOWED"},
     };
     for (const auto& [known, name] : kNames) {
         if (known == id) return name;

@@ -18,6 +18,12 @@ constexpr size_t kUdpHeaderLen = 8;
 constexpr size_t kUdpCsumOffset = 6;
 constexpr uint8_t kProtoTcp = 6;
 constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kProtoIcmp = 1;
+constexpr size_t kIcmpHeaderLen = 8;
+constexpr size_t kIcmpCsumOffset = 2;
+constexpr uint8_t kIcmpDestUnreach = 3;
+constexpr uint8_t kIcmpTimeExceeded = 11;
+constexpr uint8_t kIcmpParameterProblem = 12;
 
 uint16_t read_be16(std::span<const uint8_t> bytes, size_t offset) {
     return static_cast<uint16_t>((bytes[offset] << 8) | bytes[offset + 1]);
@@ -31,6 +37,43 @@ uint32_t sum_skipping(std::span<const uint8_t> bytes, size_t skip_offset, uint32
         copy[skip_offset + 1] = 0;
     }
     return ones_complement_sum(copy, initial);
+}
+
+// The ICMP checksum over the whole message and, for an error, the quoted IPv4 header's.
+ChecksumVerdict verify_icmp_checksums(std::span<const uint8_t> icmp, uint16_t ip_checksum) {
+    if (icmp.size() < kIcmpHeaderLen) {
+        return {false, fmt::format("ICMP message of {} bytes is truncated", icmp.size())};
+    }
+    const uint16_t actual = read_be16(icmp, kIcmpCsumOffset);
+    std::vector<uint8_t> zeroed(icmp.begin(), icmp.end());
+    zeroed[kIcmpCsumOffset] = 0;
+    zeroed[kIcmpCsumOffset + 1] = 0;
+    const uint16_t expected = internet_checksum(zeroed);
+    if (expected != actual) {
+        return {false, fmt::format("ICMP checksum 0x{:04x}, recomputed 0x{:04x}", actual, expected)};
+    }
+    const uint8_t type = icmp[0];
+    const bool error = type == kIcmpDestUnreach || type == kIcmpTimeExceeded ||
+                       type == kIcmpParameterProblem;
+    const auto quote = icmp.subspan(kIcmpHeaderLen);
+    if (!error || quote.size() < kIpv4MinHeaderLen) {
+        return {true, fmt::format("IPv4 0x{:04x} and ICMP 0x{:04x} checksums ok", ip_checksum,
+                                  actual)};
+    }
+    const size_t quote_ihl = (quote[0] & 0x0fu) * 4u;
+    if (quote_ihl < kIpv4MinHeaderLen || quote_ihl > quote.size()) {
+        return {false, fmt::format("quoted IPv4 header (ihl {} bytes) does not fit the {} quoted "
+                                   "bytes",
+                                   quote_ihl, quote.size())};
+    }
+    const uint16_t quote_expected = ipv4_header_checksum(quote.first(quote_ihl));
+    const uint16_t quote_actual = read_be16(quote, kIpv4CsumOffset);
+    if (quote_expected != quote_actual) {
+        return {false, fmt::format("quoted IPv4 header checksum 0x{:04x}, recomputed 0x{:04x}",
+                                   quote_actual, quote_expected)};
+    }
+    return {true, fmt::format("IPv4 0x{:04x}, ICMP 0x{:04x} and quoted IPv4 0x{:04x} checksums ok",
+                              ip_checksum, actual, quote_actual)};
 }
 
 }  // namespace
@@ -119,6 +162,9 @@ ChecksumVerdict verify_ipv4_checksums(std::span<const uint8_t> frame) {
     }
     const uint8_t proto = ip[9];
     const bool fragment = (read_be16(ip, 6) & 0x3fff) != 0;
+    if (!fragment && proto == kProtoIcmp) {
+        return verify_icmp_checksums(ip.subspan(ihl_bytes, tot_len - ihl_bytes), ip_actual);
+    }
     if (fragment || (proto != kProtoTcp && proto != kProtoUdp)) {
         return {true, fmt::format("IPv4 header checksum 0x{:04x} ok (no L4 check: proto {}{})",
                                   ip_actual, proto, fragment ? ", fragment" : "")};

@@ -45,7 +45,8 @@ struct ChecksumVerdict {
 };
 
 // Parses an Ethernet/IPv4 frame independently of the data path and checks the IPv4 header
-// checksum and, for unfragmented TCP/UDP, the L4 checksum (UDP: 0 = none is valid, and 0xffff
+// checksum and, for unfragmented TCP/UDP, the L4 checksum (ICMP: the message checksum and, for
+// an error, the quoted IPv4 header's checksum) (UDP: 0 = none is valid, and 0xffff
 // is valid when the sum computes to 0). The L4 length is tot_len - IHL*4 (UDP: the UDP length
 // field), so Ethernet padding after tot_len is ignored. Fails on anything it cannot parse.
 [[nodiscard]] ChecksumVerdict verify_ipv4_checksums(std::span<const uint8_t> frame);

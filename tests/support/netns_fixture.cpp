@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <fcntl.h>
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -603,6 +604,18 @@ std::vector<std::string> NetnsFixture::fwdctl_argv(const std::vector<std::string
                                   pin_dir_};
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
+}
+
+std::uint64_t NetnsFixture::fwd_counter(const std::string& name) const {
+    const CommandResult r = run_fwdctl({"stats", "--json"});
+    if (!r.ok()) {
+        throw std::runtime_error(r.describe());
+    }
+    const auto doc = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded() || !doc.contains("counters") || !doc["counters"].contains(name)) {
+        throw std::runtime_error(fmt::format("no counter {} in stats --json:\n{}", name, r.out));
+    }
+    return doc["counters"][name].get<std::uint64_t>();
 }
 
 CommandResult NetnsFixture::run_fwdctl(const std::vector<std::string>& args,

@@ -180,6 +180,8 @@ public:
     [[nodiscard]] CommandResult run_fwdctl(
         const std::vector<std::string>& args,
         std::chrono::milliseconds timeout = kCommandTimeout) const;
+    // One global counter from `fwdctl stats --json`; throws if the command fails or lacks it.
+    [[nodiscard]] std::uint64_t fwd_counter(const std::string& name) const;
     // The command line run_fwdctl runs (nsenter into the fwd namespace, private dirs).
     [[nodiscard]] std::vector<std::string> fwdctl_argv(const std::vector<std::string>& args) const;
     [[nodiscard]] const std::string& pin_dir() const { return pin_dir_; }

@@ -341,6 +341,17 @@ PacketBuilder& PacketBuilder::zero_udp_checksum() {
     return *this;
 }
 
+PacketBuilder& PacketBuilder::icmp_error(uint8_t type, uint8_t code,
+                                         std::span<const uint8_t> quote, uint32_t rest) {
+    l4_ = L4::Icmp;
+    icmp_error_ = true;
+    icmp_type_ = type;
+    icmp_code_ = code;
+    icmp_rest_ = rest;
+    payload_.assign(quote.begin(), quote.end());
+    return *this;
+}
+
 PacketBuilder& PacketBuilder::icmp_echo(uint16_t id, uint16_t sequence) {
     l4_ = L4::Icmp;
     icmp_id_ = id;
@@ -412,11 +423,15 @@ Bytes PacketBuilder::build_l4() const {
             put16(out, 0);  // checksum
             break;
         case L4::Icmp:
-            put8(out, 8);  // echo request
-            put8(out, 0);
+            put8(out, icmp_type_);
+            put8(out, icmp_code_);
             put16(out, 0);  // checksum
-            put16(out, icmp_id_);
-            put16(out, icmp_seq_);
+            if (icmp_error_) {
+                put32(out, icmp_rest_);
+            } else {
+                put16(out, icmp_id_);
+                put16(out, icmp_seq_);
+            }
             break;
         case L4::None:
             break;

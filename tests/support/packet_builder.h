@@ -36,6 +36,10 @@ inline constexpr size_t kEthHeaderLen = 14;
 inline constexpr size_t kIpv4HeaderLen = 20;
 inline constexpr size_t kTcpHeaderLen = 20;
 inline constexpr size_t kUdpHeaderLen = 8;
+inline constexpr uint8_t kIcmpDestUnreach = 3;
+inline constexpr uint8_t kIcmpPortUnreach = 3;   // code of kIcmpDestUnreach
+inline constexpr uint8_t kIcmpFragNeeded = 4;    // code of kIcmpDestUnreach
+inline constexpr uint8_t kIcmpTimeExceeded = 11;
 
 // Dotted-quad text to the four address bytes; aborts on a malformed literal (a test bug).
 [[nodiscard]] std::array<uint8_t, 4> ipv4_bytes(std::string_view addr);
@@ -95,6 +99,11 @@ public:
     PacketBuilder& zero_udp_checksum();
 
     PacketBuilder& icmp_echo(uint16_t id, uint16_t sequence);
+    // An ICMP error (destination unreachable, time exceeded, ...) quoting `quote` (the start of
+    // an IPv4 packet); `rest` is the second header word (the next-hop MTU for "fragmentation
+    // needed").
+    PacketBuilder& icmp_error(uint8_t type, uint8_t code, std::span<const uint8_t> quote,
+                              uint32_t rest = 0);
 
     // Writes this TCP/UDP/ICMP checksum instead of the computed one.
     PacketBuilder& l4_checksum(uint16_t check);
@@ -148,6 +157,10 @@ private:
     bool zero_udp_checksum_ = false;
     uint16_t icmp_id_ = 0;
     uint16_t icmp_seq_ = 0;
+    uint8_t icmp_type_ = 8;  // echo request
+    uint8_t icmp_code_ = 0;
+    uint32_t icmp_rest_ = 0;  // the second header word of an error
+    bool icmp_error_ = false;
     std::optional<uint16_t> l4_checksum_;
 
     Bytes arp_;
