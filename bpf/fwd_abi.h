@@ -32,6 +32,7 @@
 #define FWD_MAP_LOCAL4 fwd_local4
 #define FWD_MAP_SOCK4 fwd_sock4
 #define FWD_MAP_PORTS fwd_ports
+#define FWD_MAP_ALLOW4 fwd_allow4
 
 #define FWD_STRINGIFY_(x) #x
 #define FWD_STRINGIFY(x) FWD_STRINGIFY_(x)
@@ -42,6 +43,7 @@
 #define FWD_LOCAL_MAX_ENTRIES 4096  /* host addresses, for the socket hooks' wildcard */
 #define FWD_SOCK_MAX_ENTRIES 65536  /* translated sockets, for recvmsg/getpeername */
 #define FWD_PORTS_MAX_ENTRIES FWD_MAX_MAPPINGS
+#define FWD_ALLOW_MAX_ENTRIES 65536 /* --allow networks, all mappings together */
 
 /* Conntrack entries older than this are treated as gone for new lookups. */
 #define FWD_CT_TCP_LIFETIME_NS (6ULL * 3600 * 1000000000ULL)
@@ -68,10 +70,26 @@ FWD_ASSERT_SIZE(struct fwd_svc4_key, 8);
 struct fwd_svc4_value {
 	__be32 container_addr;
 	__be16 container_port;
-	__u16 flags; /* reserved, zero */
+	__u16 flags; /* FWD_SVC_FLAG_* */
 	__u32 mapping_id;
 };
 FWD_ASSERT_SIZE(struct fwd_svc4_value, 12);
+
+/* fwd_svc4_value.flags: new flows only from sources in fwd_allow4 under this mapping id. */
+#define FWD_SVC_FLAG_ALLOW_LIST (1U << 0)
+
+/*
+ * Allow-list key (LPM trie): a mapping id, then a client network. prefixlen
+ * counts the id's 32 bits too, so an entry matches only its own mapping; the
+ * id's byte order does not matter as it is always matched whole.
+ */
+struct fwd_allow4_key {
+	__u32 prefixlen; /* 32 + the network's prefix length */
+	__u32 mapping_id;
+	__be32 addr;
+};
+FWD_ASSERT_SIZE(struct fwd_allow4_key, 12);
+#define FWD_ALLOW4_ID_BITS 32
 
 /*
  * Conntrack key: the reply tuple as it leaves the container, so the reply

@@ -46,7 +46,10 @@ static __always_inline int tc_verdict(int result)
 {
 	if (result < 0) {
 		counter_bump(FWD_REASON_COUNTER(result));
-		return result == FWD_REASON(FWD_CNT_DROP_LOOPBACK) ? TC_ACT_SHOT : TC_ACT_OK;
+		return result == FWD_REASON(FWD_CNT_DROP_LOOPBACK) ||
+				       result == FWD_REASON(FWD_CNT_DROP_NOT_ALLOWED)
+			       ? TC_ACT_SHOT
+			       : TC_ACT_OK;
 	}
 	return result;
 }
@@ -61,13 +64,35 @@ static __always_inline int tc_forward(struct __sk_buff *skb, const struct bpf_fi
 	return lookup < 0 ? TC_ACT_OK : fib4_redirect(skb, fib, lookup);
 }
 
-/* A new flow: track it, unless it is the reply traffic of a host connection. */
+/*
+ * May the packet's source open a new flow through @svc? Only the first packet
+ * of a flow asks: a changed allow-list flushes the mapping's flows.
+ */
+static __always_inline int tc_source_allowed(const struct fwd_pkt *pkt,
+					     const struct fwd_svc4_value *svc)
+{
+	struct fwd_allow4_key key = {
+		.prefixlen = FWD_ALLOW4_ID_BITS + 32,
+		.mapping_id = svc->mapping_id,
+		.addr = pkt->saddr,
+	};
+
+	return !(svc->flags & FWD_SVC_FLAG_ALLOW_LIST) ||
+	       bpf_map_lookup_elem(&FWD_MAP_ALLOW4, &key) != NULL;
+}
+
+/*
+ * A new flow: track it, unless its source is not allowed (dropped) or it is
+ * the reply traffic of a host connection.
+ */
 static __always_inline int tc_track_new_flow(struct __sk_buff *skb, const struct fwd_pkt *pkt,
 					     const struct fwd_svc4_value *svc, __u64 now,
 					     __u32 container_ifindex)
 {
 	int ret;
 
+	if (!tc_source_allowed(pkt, svc))
+		return FWD_REASON(FWD_CNT_DROP_NOT_ALLOWED);
 	if (sock4_owned_by_host(skb, pkt))
 		return FWD_REASON(FWD_CNT_PASS_HOST_SOCKET);
 	ret = ct4_create(pkt, svc, now, container_ifindex);

@@ -80,6 +80,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } FWD_MAP_PORTS SEC(".maps");
 
+/* --allow networks per mapping (see struct fwd_allow4_key). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct fwd_allow4_key);
+	__type(value, __u32);
+	__uint(max_entries, FWD_ALLOW_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} FWD_MAP_ALLOW4 SEC(".maps");
+
 /* Bump one global counter. */
 static __always_inline void counter_bump(__u32 id)
 {

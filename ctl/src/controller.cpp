@@ -22,9 +22,10 @@ KeyTuple key_of(const Mapping& mapping) {
     return {mapping.host_addr.value(), mapping.host_port, mapping.proto};
 }
 
+// Everything of a mapping the kernel holds: where it goes, its counter id, its allow-list.
 bool same_target(const Mapping& a, const Mapping& b) {
     return a.container_addr == b.container_addr && a.container_port == b.container_port &&
-           a.id == b.id;
+           a.id == b.id && a.allow == b.allow;
 }
 
 const Mapping* find_mapping(const std::vector<Mapping>& mappings, const Mapping& key) {
@@ -280,10 +281,10 @@ Result<CommandOutput> Controller::detach(const std::vector<std::string>& interfa
 }
 
 Result<CommandOutput> Controller::add(const HostSpec& host, const ContainerSpec& container,
-                                      const std::string& name, bool json) {
+                                      const AddOptions& options) {
     if (auto ok = check_spec_pair(host, container); !ok) return ok.error();
-    if (!name.empty())
-        if (auto ok = validate_name(name); !ok) return ok.error();
+    if (!options.name.empty())
+        if (auto ok = validate_name(options.name); !ok) return ok.error();
     auto state = store_.load();
     if (!state) return state.error();
 
@@ -301,7 +302,8 @@ Result<CommandOutput> Controller::add(const HostSpec& host, const ContainerSpec&
         mapping.proto = host.proto;
         mapping.container_addr = container.addr;
         mapping.container_port = static_cast<std::uint16_t>(container.ports.first + i);
-        mapping.name = name;
+        mapping.name = options.name;
+        mapping.allow = options.allow;
         mapping.id = (*ids)[i];
         if (host.wants_allocation()) {
             PortAllocator allocator(options_.pool, probe_);
@@ -319,7 +321,7 @@ Result<CommandOutput> Controller::add(const HostSpec& host, const ContainerSpec&
     desired.mappings.insert(desired.mappings.end(), added.begin(), added.end());
     CommandOutput output;
     if (auto ok = commit(desired, output.warnings); !ok) return ok.error();
-    output.text = json ? format_mappings_json(added) : format_mapping_lines(added);
+    output.text = options.json ? format_mappings_json(added) : format_mapping_lines(added);
     return output;
 }
 
@@ -459,6 +461,7 @@ Result<Mapping> Controller::bind_request(State& desired, const PublishRequest& r
     mapping.container_addr = options.ip;
     mapping.container_port = request.container.port;
     mapping.name = options.name;
+    mapping.allow = options.allow;
     const bool fixed = request.host_ports.first != 0 && request.host_ports.first == request.host_ports.last;
     if (fixed) {
         mapping.host_port = request.host_ports.first;

@@ -38,7 +38,9 @@ commands:
                                   load the programs, attach them to the interfaces, and the
                                   socket programs (host-local access) to the cgroup
   detach IFACE... | --all         detach from interfaces
-  add HOST CONTAINER [--name N]   publish HOST=[ADDR:]PORT[-END][/PROTO] on CONTAINER=ADDR:PORT[-END]
+  add HOST CONTAINER [--name N] [--allow CIDR]...
+                                  publish HOST=[ADDR:]PORT[-END][/PROTO] on CONTAINER=ADDR:PORT[-END];
+                                  with --allow only those clients may connect (others are dropped)
   del HOST                        remove that mapping (or range)
   list                            one line per mapping
   status                          attached interfaces, programs, map fill
@@ -47,7 +49,8 @@ commands:
   check [--repair]                compare maps and state; exit 1 and list the drift; --repair
                                   makes the maps follow the state
   publish NAME --ip ADDR [-p SPEC]... [-P] [--expose PORT[-END][/PROTO]]... [--env K=V]...
-          [--dry-run]             Docker run semantics; SPEC = [[HOSTIP:][HOSTPORT[-END]]:]CTRPORT[-END][/PROTO]
+          [--allow CIDR]... [--dry-run]
+                                  Docker run semantics; SPEC = [[HOSTIP:][HOSTPORT[-END]]:]CTRPORT[-END][/PROTO]
   unpublish NAME                  remove the container and all its mappings
   port NAME [PORT[/PROTO]]        what `docker port` prints
   link-env CLIENT --link SERVER[:ALIAS]...
@@ -66,14 +69,14 @@ const std::map<std::string, CommandSpec>& commands() {
     static const std::map<std::string, CommandSpec> table = {
         {"attach", {1, SIZE_MAX, {"mode", "fast-path", "cgroup"}}},
         {"detach", {0, SIZE_MAX, {"all"}}},
-        {"add", {2, 2, {"name"}}},
+        {"add", {2, 2, {"name", "allow"}}},
         {"del", {1, 1, {}}},
         {"list", {0, 0, {}}},
         {"status", {0, 0, {}}},
         {"stats", {0, 0, {}}},
         {"restore", {0, 0, {}}},
         {"check", {0, 0, {"repair"}}},
-        {"publish", {1, 1, {"ip", "ip6", "publish", "publish-all", "expose", "env", "dry-run"}}},
+        {"publish", {1, 1, {"ip", "ip6", "publish", "publish-all", "expose", "env", "allow", "dry-run"}}},
         {"unpublish", {1, 1, {}}},
         {"port", {1, 2, {}}},
         {"link-env", {1, 1, {"link"}}},
@@ -111,6 +114,7 @@ po::options_description option_table() {
         ("publish-all,P", "publish: every exposed port on a pool port")
         ("expose", po::value<std::vector<std::string>>()->composing(), "publish: expose PORT[-END][/PROTO]")
         ("env", po::value<std::vector<std::string>>()->composing(), "publish: K=V for link-env")
+        ("allow", po::value<std::vector<std::string>>()->composing(), "add, publish: only clients in CIDR (or one address) may open new flows; repeatable")
         ("dry-run", "publish: print what would be done, change nothing")
         ("link", po::value<std::vector<std::string>>()->composing(), "link-env: SERVER[:ALIAS]")
         ("repair", "check: make the maps follow the state file");
@@ -125,7 +129,7 @@ void check_command(const std::string& command, const std::vector<std::string>& a
     if (args.size() < spec.min_args || args.size() > spec.max_args)
         throw UsageError{"wrong number of arguments for " + command + " (see fwdctl --help)"};
     for (const char* option : {"mode", "fast-path", "cgroup", "name", "all", "ip", "ip6", "publish", "publish-all",
-                               "expose", "env", "dry-run", "link", "repair"})
+                               "expose", "env", "allow", "dry-run", "link", "repair"})
         if (vm.count(option) != 0 && spec.options.count(option) == 0)
             throw UsageError{fmt::format("option --{} does not apply to {}", option, command)};
     if (command == "detach" && (args.empty() == (vm.count("all") == 0)))
@@ -160,6 +164,7 @@ fwd::ctl::PublishOptions publish_options(const std::string& name, const po::vari
     }
     for (const auto& text : strings(vm, "env"))
         options.env.push_back(value_or_usage(fwd::ctl::parse_env(text)));
+    options.allow = value_or_usage(fwd::ctl::parse_allow_list(strings(vm, "allow")));
     options.publish_all = vm.count("publish-all") != 0;
     options.dry_run = vm.count("dry-run") != 0;
     options.json = vm.count("json") != 0;
@@ -194,9 +199,12 @@ Action prepare(const std::string& command, const std::vector<std::string>& args,
     if (command == "add") {
         auto host = value_or_usage(fwd::ctl::parse_host_spec(args[0]));
         auto container = value_or_usage(fwd::ctl::parse_container_spec(args[1]));
-        const std::string name = vm.count("name") ? vm["name"].as<std::string>() : "";
+        fwd::ctl::AddOptions options;
+        options.name = vm.count("name") ? vm["name"].as<std::string>() : "";
+        options.allow = value_or_usage(fwd::ctl::parse_allow_list(strings(vm, "allow")));
+        options.json = json;
         return [=](fwd::ctl::Controller& controller) {
-            return controller.add(host, container, name, json);
+            return controller.add(host, container, options);
         };
     }
     if (command == "del") {

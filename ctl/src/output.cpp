@@ -51,12 +51,17 @@ std::string format_attach_line(const loader::InterfaceAttachment& attachment) {
 }
 
 json mapping_json(const Mapping& mapping) {
-    return json{{"host_ip", mapping.host_addr.to_string()},
+    json object{{"host_ip", mapping.host_addr.to_string()},
                 {"host_port", mapping.host_port},
                 {"proto", to_string(mapping.proto)},
                 {"container_ip", mapping.container_addr.to_string()},
                 {"container_port", mapping.container_port},
                 {"name", mapping.name}};
+    if (!mapping.allow.empty()) {
+        object["allow"] = json::array();
+        for (const auto& cidr : mapping.allow) object["allow"].push_back(cidr.to_string());
+    }
+    return object;
 }
 
 std::string format_mapping_lines(const std::vector<Mapping>& mappings) {

@@ -193,6 +193,42 @@ Result<Ipv4Addr> parse_ipv4(std::string_view text) {
     return parse_ipv4_in(text, text);
 }
 
+Result<Ipv4Cidr> parse_ipv4_cidr(std::string_view text) {
+    if (auto ok = check_characters("invalid --allow network", text); !ok) return ok.error();
+    const auto slash = text.find('/');
+    auto addr = parse_ipv4_in(text.substr(0, slash), text);
+    if (!addr) return addr.error();
+    Ipv4Cidr cidr{*addr, 32};
+    if (slash == npos) return cidr;
+    const auto len_text = text.substr(slash + 1);
+    const auto len = parse_decimal(len_text);
+    if (len_text.empty() || len_text.size() > 2 || !len || *len > 32)
+        return invalid(fmt::format("invalid --allow network {}: the prefix length after '/' must "
+                                   "be 0-32",
+                                   quote(text)));
+    cidr.prefix_len = static_cast<std::uint8_t>(*len);
+    const std::uint32_t host_bits = cidr.prefix_len == 32 ? 0 : 0xffffffffU >> cidr.prefix_len;
+    if ((addr->value() & host_bits) != 0)
+        return invalid(fmt::format("invalid --allow network {}: host bits are set (did you mean "
+                                   "{}?)",
+                                   quote(text),
+                                   Ipv4Cidr{Ipv4Addr(addr->value() & ~host_bits), cidr.prefix_len}
+                                       .to_string()));
+    return cidr;
+}
+
+Result<std::vector<Ipv4Cidr>> parse_allow_list(const std::vector<std::string>& texts) {
+    std::vector<Ipv4Cidr> allow;
+    for (const auto& text : texts) {
+        auto cidr = parse_ipv4_cidr(text);
+        if (!cidr) return cidr.error();
+        allow.push_back(*cidr);
+    }
+    std::sort(allow.begin(), allow.end());
+    allow.erase(std::unique(allow.begin(), allow.end()), allow.end());
+    return allow;
+}
+
 Result<loader::AttachMode> parse_attach_mode(std::string_view text) {
     if (text == "tc") return loader::AttachMode::Tc;
     if (text == "xdp") return loader::AttachMode::Xdp;

@@ -70,6 +70,21 @@ Result<Ipv4Addr> address_field(const json& object, const char* field) {
     return *addr;
 }
 
+// The optional "allow" list: networks as `--allow` takes them, stored sorted and unique.
+Result<std::vector<Ipv4Cidr>> allow_field(const json& object) {
+    if (!object.contains("allow")) return std::vector<Ipv4Cidr>{};
+    const json& list = object["allow"];
+    if (!list.is_array() || list.empty()) return corrupt("mapping field allow is not a list of networks");
+    std::vector<std::string> texts;
+    for (const auto& item : list) {
+        if (!item.is_string()) return corrupt("mapping field allow holds a non-string");
+        texts.push_back(item.get<std::string>());
+    }
+    auto allow = parse_allow_list(texts);
+    if (!allow) return corrupt("mapping field allow: " + allow.error().message);
+    return *allow;
+}
+
 Result<Mapping> mapping_from_json(const json& object) {
     if (!object.is_object()) return corrupt("mapping is not an object");
     Mapping mapping;
@@ -87,6 +102,8 @@ Result<Mapping> mapping_from_json(const json& object) {
     if (!proto) return corrupt("mapping field proto: " + proto.error().message);
     auto name = string_field(object, "name");
     if (!name) return name.error();
+    auto allow = allow_field(object);
+    if (!allow) return allow.error();
     if (!object.contains("id") || !object["id"].is_number_unsigned()) return corrupt("mapping id missing");
     const auto id = object["id"].get<std::uint64_t>();
     if (id == 0 || id > loader::max_mapping_id()) return corrupt("mapping id out of range");
@@ -97,6 +114,7 @@ Result<Mapping> mapping_from_json(const json& object) {
     mapping.container_addr = *container_addr;
     mapping.container_port = *container_port;
     mapping.name = *name;
+    mapping.allow = std::move(*allow);
     mapping.id = static_cast<std::uint32_t>(id);
     return mapping;
 }

@@ -36,7 +36,20 @@ fwd_svc4_value make_svc4_value(const Mapping& mapping) {
     value.container_addr = to_be32(mapping.container_addr);
     value.container_port = to_be16(mapping.container_port);
     value.mapping_id = mapping.id;
+    value.flags = mapping.allow.empty() ? 0 : FWD_SVC_FLAG_ALLOW_LIST;
     return value;
+}
+
+fwd_allow4_key make_allow4_key(std::uint32_t mapping_id, const Ipv4Cidr& cidr) {
+    fwd_allow4_key key{};
+    key.prefixlen = FWD_ALLOW4_ID_BITS + cidr.prefix_len;
+    key.mapping_id = mapping_id;
+    key.addr = to_be32(cidr.addr);
+    return key;
+}
+
+Ipv4Cidr cidr_from_allow4(const fwd_allow4_key& key) {
+    return {addr_from_be32(key.addr), static_cast<std::uint8_t>(key.prefixlen - FWD_ALLOW4_ID_BITS)};
 }
 
 Mapping mapping_from_svc4(const fwd_svc4_key& key, const fwd_svc4_value& value) {

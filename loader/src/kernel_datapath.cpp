@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <cstdarg>
 #include <cstdio>
 #include <filesystem>
@@ -43,6 +45,7 @@ constexpr const char* kCounters = FWD_STRINGIFY(FWD_MAP_COUNTERS);
 constexpr const char* kConfig = FWD_STRINGIFY(FWD_MAP_CONFIG);
 constexpr const char* kLocal4 = FWD_STRINGIFY(FWD_MAP_LOCAL4);
 constexpr const char* kPorts = FWD_STRINGIFY(FWD_MAP_PORTS);
+constexpr const char* kAllow4 = FWD_STRINGIFY(FWD_MAP_ALLOW4);
 constexpr const char* kLinkDir = "links";
 constexpr const char* kBpffsRoot = "/sys/fs/bpf";
 
@@ -51,6 +54,9 @@ using SockSkeletonPtr = std::unique_ptr<fwd_sock, decltype(&fwd_sock__destroy)>;
 using XdpSkeletonPtr = std::unique_ptr<fwd_xdp, decltype(&fwd_xdp__destroy)>;
 using Local4Map = PinnedMap<fwd_local4_key, __u32>;
 using PortsMap = PinnedMap<fwd_port_key, __u32>;
+using Allow4Map = PinnedMap<fwd_allow4_key, __u32>;
+// Allow-list entries as (mapping id, network), ordered.
+using AllowSet = std::set<std::pair<std::uint32_t, Ipv4Cidr>>;
 
 const std::vector<std::string>& cgroup_hook_names() {
     static const std::vector<std::string> names = {"connect4", "sendmsg4", "recvmsg4",
@@ -398,7 +404,36 @@ void roll_back(Svc4Map& svc, const std::vector<Undo>& undo) {
 
 bool same_target(const fwd_svc4_value& a, const fwd_svc4_value& b) {
     return a.container_addr == b.container_addr && a.container_port == b.container_port &&
-           a.mapping_id == b.mapping_id;
+           a.mapping_id == b.mapping_id && a.flags == b.flags;
+}
+
+Result<AllowSet> read_allow(const Allow4Map& allow) {
+    auto keys = allow.keys();  // an LPM trie has no batch lookup
+    if (!keys) return keys.error();
+    AllowSet entries;
+    for (const auto& key : *keys) entries.insert({key.mapping_id, cidr_from_allow4(key)});
+    return entries;
+}
+
+// The allow-list entries a change leaves for the mapping ids it touches.
+AllowSet wanted_allow(const MappingChange& change) {
+    AllowSet wanted;
+    for (const auto& mapping : change.upsert)
+        for (const auto& cidr : mapping.allow) wanted.insert({mapping.id, cidr});
+    return wanted;
+}
+
+std::set<std::uint32_t> touched_ids(const MappingChange& change) {
+    std::set<std::uint32_t> ids;
+    for (const auto* list : {&change.remove, &change.upsert})
+        for (const auto& mapping : *list) ids.insert(mapping.id);
+    return ids;
+}
+
+std::vector<fwd_allow4_key> allow_keys(const AllowSet& entries) {
+    std::vector<fwd_allow4_key> keys;
+    for (const auto& [id, cidr] : entries) keys.push_back(make_allow4_key(id, cidr));
+    return keys;
 }
 
 Result<Svc4Snapshot> read_services(const Svc4Map& svc) {
@@ -418,8 +453,20 @@ Result<void> KernelDatapath::apply(const MappingChange& change) {
     if (!ct) return ct.error();
     auto stats = PerCpuArray<fwd_mapping_stats>::open(pin_dir_, kStats, BPF_MAP_TYPE_PERCPU_ARRAY);
     if (!stats) return stats.error();
+    auto allow = Allow4Map::open(pin_dir_, kAllow4, BPF_MAP_TYPE_LPM_TRIE);
+    if (!allow) return allow.error();
     auto services = read_services(*svc);  // becomes the map as it is after the change
     if (!services) return services.error();
+    auto allowed = read_allow(*allow);
+    if (!allowed) return allowed.error();
+    // New networks are in place before a service entry turns its allow-list flag on, and old
+    // ones go only after it is off or changed, so no moment drops a source that both allow.
+    const AllowSet wanted = wanted_allow(change);
+    AllowSet added;
+    std::set_difference(wanted.begin(), wanted.end(), allowed->begin(), allowed->end(),
+                        std::inserter(added, added.end()));
+    if (auto ok = allow->update_all(allow_keys(added), std::vector<__u32>(added.size(), 1)); !ok)
+        return ok;
 
     std::vector<Undo> undo;
     std::set<std::uint32_t> flush_ids;
@@ -462,6 +509,14 @@ Result<void> KernelDatapath::apply(const MappingChange& change) {
         return written;
     }
     if (auto ok = sync_ports(*services, change); !ok) return ok;
+    const std::set<std::uint32_t> touched = touched_ids(change);
+    AllowSet stale;
+    for (const auto& entry : *allowed)
+        if (touched.count(entry.first) != 0 && wanted.count(entry) == 0) stale.insert(entry);
+    if (auto ok = allow->erase_all(allow_keys(stale)); !ok) return ok;
+    // A changed allow-list applies to open flows too: they must ask again.
+    for (const auto& entry : stale) flush_ids.insert(entry.first);
+    for (const auto& entry : added) flush_ids.insert(entry.first);
     // Flows of removed or retargeted mappings must not keep being translated (stale UDP).
     return flush_conntrack(*ct, flush_ids);
 }
@@ -506,9 +561,20 @@ Result<std::vector<Mapping>> KernelDatapath::read_mappings() {
     if (!svc) return svc.error();
     auto entries = svc->entries();
     if (!entries) return entries.error();
+    auto allow = Allow4Map::open(pin_dir_, kAllow4, BPF_MAP_TYPE_LPM_TRIE);
+    if (!allow) return allow.error();
+    auto allowed = read_allow(*allow);
+    if (!allowed) return allowed.error();
+    std::map<std::uint32_t, std::vector<Ipv4Cidr>> allow_by_id;
+    for (const auto& [id, cidr] : *allowed) allow_by_id[id].push_back(cidr);  // sorted: a set
     std::vector<Mapping> mappings;
     mappings.reserve(entries->size());
-    for (const auto& [key, value] : *entries) mappings.push_back(mapping_from_svc4(key, value));
+    for (const auto& [key, value] : *entries) {
+        Mapping mapping = mapping_from_svc4(key, value);
+        // Entries without the flag have no effect (left by an interrupted change).
+        if (value.flags & FWD_SVC_FLAG_ALLOW_LIST) mapping.allow = allow_by_id[mapping.id];
+        mappings.push_back(std::move(mapping));
+    }
     return mappings;
 }
 

@@ -3,6 +3,8 @@
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
 
+#include <cerrno>
+
 namespace fwd::loader {
 
 Result<MapShape> map_shape(int fd, const std::string& name) {
@@ -15,7 +17,14 @@ Result<MapShape> map_shape(int fd, const std::string& name) {
 
 Result<UniqueFd> open_pinned_map(const std::string& path, const MapShape& expected) {
     UniqueFd fd(bpf_obj_get(path.c_str()));
-    if (!fd.valid()) return errno_error("open pinned map " + path);
+    if (!fd.valid()) {
+        // A map newer than the loaded programs: attaching again (the upgrade) creates it.
+        if (errno == ENOENT)
+            return make_error(ErrorCode::NotFound, "pinned map " + path +
+                                                       " does not exist: run fwdctl attach "
+                                                       "(again, after an upgrade) to create it");
+        return errno_error("open pinned map " + path);
+    }
     auto shape = map_shape(fd.get(), path);
     if (!shape) return shape.error();
     if (shape->type != expected.type || shape->key_size != expected.key_size ||

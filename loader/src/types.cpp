@@ -22,14 +22,21 @@ std::string Ipv4Addr::to_string() const {
                        value_ & 0xffU);
 }
 
+std::string Ipv4Cidr::to_string() const {
+    return fmt::format("{}/{}", addr.to_string(), prefix_len);
+}
+
 std::string host_key_string(const Mapping& mapping) {
     return fmt::format("{}:{}/{}", mapping.host_addr.to_string(), mapping.host_port,
                        to_string(mapping.proto));
 }
 
 std::string to_string(const Mapping& mapping) {
-    return fmt::format("{} -> {}:{}", host_key_string(mapping), mapping.container_addr.to_string(),
-                       mapping.container_port);
+    std::string line = fmt::format("{} -> {}:{}", host_key_string(mapping),
+                                   mapping.container_addr.to_string(), mapping.container_port);
+    for (std::size_t i = 0; i < mapping.allow.size(); ++i)
+        line += (i == 0 ? " allow " : ",") + mapping.allow[i].to_string();
+    return line;
 }
 
 bool list_order(const Mapping& a, const Mapping& b) {

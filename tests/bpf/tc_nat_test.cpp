@@ -533,6 +533,57 @@ std::vector<NatCase> icmp_to_container_cases() {
     return cases;
 }
 
+
+// Mappings with an --allow list: only sources inside it open new flows.
+ServiceEntry allowing(ServiceEntry service, std::vector<std::string> allow) {
+    service.allow = std::move(allow);
+    return service;
+}
+
+std::vector<NatCase> allow_list_cases() {
+    std::vector<NatCase> cases;
+    auto add = [&cases](const CaseBuilder& builder) { cases.push_back(builder.build()); };
+    const Bytes syn = client_tcp(kHost).syn().build();
+    const Bytes translated_syn = client_tcp(kContainer, kContainerTcpPort).syn().build();
+
+    add(CaseBuilder("AllowedNetworkOpensAFlow")
+            .services({allowing(kExactTcp, {"192.168.0.0/16", "10.0.0.0/24"})})
+            .input(syn)
+            .output(translated_syn)
+            .new_flow(kTcpMapping, tcp_flow()));
+    add(CaseBuilder("AllowedSingleAddressOpensAFlow")
+            .services({allowing(kWildcardTcp, {"10.0.0.9/32"})})
+            .input(syn)
+            .output(translated_syn)
+            .new_flow(kTcpMapping, tcp_flow()));
+    add(CaseBuilder("AllowListOfEveryNetworkOpensAFlow")
+            .services({allowing(kExactTcp, {"0.0.0.0/0"})})
+            .input(syn)
+            .output(translated_syn)
+            .new_flow(kTcpMapping, tcp_flow()));
+    add(CaseBuilder("SourceOutsideTheAllowListIsDropped")
+            .services({allowing(kExactTcp, {"192.168.0.0/16", "10.0.0.10/32", "10.0.1.0/24"})})
+            .input(syn)
+            .dropped(FWD_CNT_DROP_NOT_ALLOWED));
+    add(CaseBuilder("UdpFromOutsideTheAllowListIsDropped")
+            .services({allowing(kExactUdp, {"10.0.1.0/24"})})
+            .input(client_udp(kHost).payload("query").build())
+            .dropped(FWD_CNT_DROP_NOT_ALLOWED));
+    // Mapping 2's list (which holds the client) must not open mapping 1.
+    add(CaseBuilder("AnotherMappingsAllowListDoesNotAdmit")
+            .services({allowing(kExactTcp, {"192.168.0.0/16"}), allowing(kExactUdp, {"10.0.0.0/8"})})
+            .input(syn)
+            .dropped(FWD_CNT_DROP_NOT_ALLOWED));
+    // Only new flows ask: the control plane flushes a mapping's flows when its list changes.
+    add(CaseBuilder("TrackedFlowIsNotAskedAgain")
+            .services({allowing(kExactTcp, {"192.168.0.0/16"})})
+            .conntrack({tcp_flow(kHost, kNsPerSec / 10)})
+            .input(client_tcp(kHost).ack().payload("more").build())
+            .output(client_tcp(kContainer, kContainerTcpPort).ack().payload("more").build())
+            .tracked_in(kTcpMapping));
+    return cases;
+}
+
 void append(std::vector<NatCase>& cases, const std::vector<NatCase>& more) {
     cases.insert(cases.end(), more.begin(), more.end());
 }
@@ -875,6 +926,7 @@ std::vector<NatCase> ingress_cases() {
             .input(PacketBuilder().eth().ipv4(kClient, kHost).icmp_echo(7, 1).build())
             .passes(FWD_CNT_PASS_NOT_L4));
     append(cases, icmp_to_container_cases());
+    append(cases, allow_list_cases());
     return cases;
 }
 

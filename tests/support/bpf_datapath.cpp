@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <string>
 
 #include "fwd_tc.skel.h"
 #include "fwd_xdp.skel.h"
@@ -73,7 +74,17 @@ fwd_svc4_value make_svc_value(const ServiceEntry& entry) {
     value.container_addr = ipv4_be(entry.container_addr);
     value.container_port = port_be(entry.container_port);
     value.mapping_id = entry.mapping_id;
+    value.flags = entry.allow.empty() ? 0 : FWD_SVC_FLAG_ALLOW_LIST;
     return value;
+}
+
+fwd_allow4_key make_allow_key(uint32_t mapping_id, const std::string& cidr) {
+    const auto slash = cidr.find('/');
+    fwd_allow4_key key{};
+    key.prefixlen = FWD_ALLOW4_ID_BITS + static_cast<uint32_t>(std::stoul(cidr.substr(slash + 1)));
+    key.mapping_id = mapping_id;
+    key.addr = ipv4_be(cidr.substr(0, slash));
+    return key;
 }
 
 fwd_ct4_key make_ct_key(const ConntrackEntry& entry) {
@@ -189,6 +200,7 @@ int BpfDatapath::prog_fd(Prog prog) const {
 void BpfDatapath::reset() const {
     ASSERT_NO_FATAL_FAILURE(clear_hash(fd(tc_->maps.fwd_svc4), sizeof(fwd_svc4_key)));
     ASSERT_NO_FATAL_FAILURE(clear_hash(fd(tc_->maps.fwd_ct4), sizeof(fwd_ct4_key)));
+    ASSERT_NO_FATAL_FAILURE(clear_hash(fd(tc_->maps.fwd_allow4), sizeof(fwd_allow4_key)));
     const std::vector<uint64_t> zero_counter(static_cast<size_t>(ncpus_), 0);
     for (uint32_t id = 0; id < FWD_CNT_MAX; ++id) {
         ASSERT_EQ(
@@ -209,6 +221,12 @@ void BpfDatapath::add_service(const ServiceEntry& entry) const {
     const auto value = make_svc_value(entry);
     ASSERT_EQ(bpf_map_update_elem(fd(tc_->maps.fwd_svc4), &key, &value, BPF_NOEXIST), 0)
         << "fwd_svc4 insert: " << std::strerror(errno);
+    for (const auto& cidr : entry.allow) {
+        const auto allow_key = make_allow_key(entry.mapping_id, cidr);
+        const uint32_t one = 1;
+        ASSERT_EQ(bpf_map_update_elem(fd(tc_->maps.fwd_allow4), &allow_key, &one, BPF_NOEXIST), 0)
+            << "fwd_allow4 insert " << cidr << ": " << std::strerror(errno);
+    }
 }
 
 void BpfDatapath::add_conntrack(const ConntrackEntry& entry, uint64_t now_ns, __u64 flags) const {

@@ -42,6 +42,8 @@ struct ServiceEntry {
     std::string container_addr;
     uint16_t container_port = 0;
     uint32_t mapping_id = 0;
+    // --allow networks ("10.0.0.0/8"): sets FWD_SVC_FLAG_ALLOW_LIST and fills fwd_allow4.
+    std::vector<std::string> allow;
 };
 
 struct ConntrackEntry {
@@ -67,6 +69,8 @@ struct ConntrackEntry {
 // bytes).
 [[nodiscard]] fwd_svc4_key make_svc_key(const ServiceEntry& entry);
 [[nodiscard]] fwd_svc4_value make_svc_value(const ServiceEntry& entry);
+// "10.0.0.0/8" under `mapping_id`.
+[[nodiscard]] fwd_allow4_key make_allow_key(uint32_t mapping_id, const std::string& cidr);
 [[nodiscard]] fwd_ct4_key make_ct_key(const ConntrackEntry& entry);
 [[nodiscard]] fwd_ct4_value make_ct_value(const ConntrackEntry& entry, uint64_t now_ns);
 
@@ -95,7 +99,7 @@ public:
 
     [[nodiscard]] int prog_fd(Prog prog) const;
 
-    // Empties fwd_svc4 and fwd_ct4, zeroes fwd_config (fast path on), the counters and the
+    // Empties fwd_svc4, fwd_allow4 and fwd_ct4, zeroes fwd_config (fast path on), the counters and the
     // stats slots of the test mapping ids.
     void reset() const;
 

@@ -33,8 +33,12 @@ protected:
     static HostSpec host(const char* text) { return parse_host_spec(text).value(); }
     static ContainerSpec container(const char* text) { return parse_container_spec(text).value(); }
 
-    Result<CommandOutput> add(const char* h, const char* c, const std::string& name = "") {
-        return controller_->add(host(h), container(c), name, false);
+    Result<CommandOutput> add(const char* h, const char* c, const std::string& name = "",
+                              const std::vector<std::string>& allow = {}) {
+        AddOptions options;
+        options.name = name;
+        options.allow = parse_allow_list(allow).value();
+        return controller_->add(host(h), container(c), options);
     }
     std::string list() { return controller_->list(false).value().text; }
 

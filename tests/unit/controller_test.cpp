@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "fwd/ctl/spec.h"
 #include "support/controller_fixture.h"
@@ -81,6 +82,53 @@ TEST_F(ControllerTest, AddWhenAttachedUpdatesMapsAtOnce) {
               "10.0.0.1:8000/udp -> 172.17.0.2:9000\n"
               "10.0.0.1:8001/udp -> 172.17.0.2:9001\n"
               "10.0.0.1:8002/udp -> 172.17.0.2:9002\n");
+}
+
+TEST_F(ControllerTest, AllowListReachesTheMapsAndTheListing) {
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup));
+    auto out = add("80", "172.17.0.2:8080", "", {"192.168.1.7", "10.0.0.0/8"});
+    ASSERT_TRUE(out) << out.error().message;
+    EXPECT_EQ(out->text, "0.0.0.0:80/tcp -> 172.17.0.2:8080 allow 10.0.0.0/8,192.168.1.7/32\n");
+    ASSERT_EQ(datapath_.mappings.size(), 1U);
+    const std::vector<Ipv4Cidr> expected = {{Ipv4Addr::from_octets(10, 0, 0, 0), 8},
+                                            {Ipv4Addr::from_octets(192, 168, 1, 7), 32}};
+    EXPECT_EQ(datapath_.mappings[0].allow, expected);
+    EXPECT_EQ(list(), out->text);
+    const auto json = controller_->list(true);
+    ASSERT_TRUE(json);
+    const auto parsed = nlohmann::json::parse(json->text);
+    EXPECT_EQ(parsed.at(0).at("allow"), nlohmann::json::array({"10.0.0.0/8", "192.168.1.7/32"}));
+}
+
+TEST_F(ControllerTest, CheckReportsAChangedAllowListAndRepairRestoresIt) {
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup));
+    ASSERT_TRUE(add("80", "172.17.0.2:8080", "", {"10.0.0.0/8"}));
+    datapath_.mappings[0].allow.clear();  // as if someone emptied fwd_allow4
+    auto check = controller_->check(false);
+    ASSERT_TRUE(check) << check.error().message;
+    EXPECT_EQ(check->exit_code, 1);
+    EXPECT_NE(check->text.find("differs: state 0.0.0.0:80/tcp -> 172.17.0.2:8080 allow 10.0.0.0/8"),
+              std::string::npos)
+        << check->text;
+    ASSERT_TRUE(controller_->check(true));
+    ASSERT_EQ(datapath_.mappings[0].allow.size(), 1U);
+    EXPECT_EQ(controller_->check(false)->exit_code, 0);
+}
+
+TEST_F(ControllerTest, PublishAppliesTheAllowListToEveryPort) {
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup));
+    PublishOptions options;
+    options.name = "web";
+    options.ip = Ipv4Addr::from_octets(172, 17, 0, 2);
+    options.publish = parse_publish_spec("8080-8081:80-81").value();
+    options.allow = parse_allow_list({"10.1.0.0/16"}).value();
+    auto out = controller_->publish(options);
+    ASSERT_TRUE(out) << out.error().message;
+    ASSERT_EQ(datapath_.mappings.size(), 2U);
+    for (const auto& mapping : datapath_.mappings) {
+        ASSERT_EQ(mapping.allow.size(), 1U);
+        EXPECT_EQ(mapping.allow[0].to_string(), "10.1.0.0/16");
+    }
 }
 
 TEST_F(ControllerTest, ConflictNamesOwnerAndChangesNothing) {

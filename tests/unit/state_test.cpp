@@ -18,6 +18,8 @@ State sample_state() {
     mapping.container_port = 8080;
     mapping.id = 7;
     mapping.name = "web";
+    mapping.allow = {{Ipv4Addr::from_octets(10, 0, 0, 0), 8},
+                     {Ipv4Addr::from_octets(192, 168, 1, 7), 32}};
     ContainerRecord container{"web",
                               Ipv4Addr::from_octets(172, 17, 0, 2),
                               {ContainerPort{80, Proto::Tcp}, ContainerPort{53, Proto::Udp}},
@@ -95,6 +97,22 @@ TEST(StateFile, RejectsDefectsWithClearMessage) {
             "mode":"dpdk"}]})",
          "interface mode"},
         {R"({"version":1,"mappings":[],"interfaces":[],"fast_path":"yes"})", "fast_path"},
+        {R"({"version":1,"mappings":[{"host_ip":"1.2.3.4","host_port":1,"proto":"tcp",
+            "container_ip":"1.1.1.1","container_port":1,"name":"","id":1,"allow":"10.0.0.0/8"}],
+            "interfaces":[]})",
+         "allow is not a list"},
+        {R"({"version":1,"mappings":[{"host_ip":"1.2.3.4","host_port":1,"proto":"tcp",
+            "container_ip":"1.1.1.1","container_port":1,"name":"","id":1,"allow":[]}],
+            "interfaces":[]})",
+         "allow is not a list"},
+        {R"({"version":1,"mappings":[{"host_ip":"1.2.3.4","host_port":1,"proto":"tcp",
+            "container_ip":"1.1.1.1","container_port":1,"name":"","id":1,"allow":[8]}],
+            "interfaces":[]})",
+         "allow holds a non-string"},
+        {R"({"version":1,"mappings":[{"host_ip":"1.2.3.4","host_port":1,"proto":"tcp",
+            "container_ip":"1.1.1.1","container_port":1,"name":"","id":1,"allow":["10.0.0.1/8"]}],
+            "interfaces":[]})",
+         "host bits"},
     };
     for (const auto& [text, expected] : cases) {
         auto parsed = parse_state(text);

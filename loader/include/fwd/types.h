@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace fwd {
 
@@ -38,6 +39,15 @@ private:
     std::uint32_t value_ = 0;
 };
 
+// An IPv4 network, "10.0.0.0/8"; a single address is a /32. Host bits are always zero.
+struct Ipv4Cidr {
+    Ipv4Addr addr;
+    std::uint8_t prefix_len = 32;
+
+    [[nodiscard]] std::string to_string() const;
+    constexpr auto operator<=>(const Ipv4Cidr&) const = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 bug
+};
+
 // One published port: (host address, host port, protocol) -> (container address, port).
 struct Mapping {
     Ipv4Addr host_addr;
@@ -47,6 +57,8 @@ struct Mapping {
     std::uint16_t container_port = 0;
     std::uint32_t id = 0;  // stable index of this mapping's counters in the data plane
     std::string name;      // owner (container name), empty when added without --name
+    // Client sources allowed to open new flows (`--allow`), sorted and unique; empty: any.
+    std::vector<Ipv4Cidr> allow;
 
     // The service key: two mappings with equal keys cannot coexist.
     [[nodiscard]] bool same_key(const Mapping& other) const {
@@ -56,7 +68,8 @@ struct Mapping {
     bool operator==(const Mapping&) const = default;
 };
 
-// "0.0.0.0:80/tcp -> 172.17.0.2:8080", the form `add` and `list` print.
+// "0.0.0.0:80/tcp -> 172.17.0.2:8080", the form `add` and `list` print; a mapping with an
+// allow-list ends in " allow 10.0.0.0/8,192.168.1.7/32".
 [[nodiscard]] std::string to_string(const Mapping& mapping);
 // "0.0.0.0:80/tcp", the host side alone.
 [[nodiscard]] std::string host_key_string(const Mapping& mapping);

@@ -28,10 +28,19 @@ struct ControllerOptions {
     PortRange pool{49000, 49900};
 };
 
-// `publish NAME --ip ADDR [-p SPEC]... [-P] [--expose ...]... [--env K=V]... [--dry-run]`
+// `add HOST CONTAINER [--name NAME] [--allow CIDR]...`
+struct AddOptions {
+    std::string name;
+    std::vector<Ipv4Cidr> allow;  // sorted, unique; empty: any source
+    bool json = false;
+};
+
+// `publish NAME --ip ADDR [-p SPEC]... [-P] [--expose ...]... [--env K=V]... [--allow CIDR]...
+// [--dry-run]`
 struct PublishOptions {
     std::string name;
     Ipv4Addr ip;
+    std::vector<Ipv4Cidr> allow;  // for every mapping made; sorted, unique; empty: any source
     std::vector<PublishRequest> publish;  // every -p, expanded per container port
     bool publish_all = false;             // -P
     std::vector<ContainerPort> expose;
@@ -59,7 +68,7 @@ public:
                                                const AttachOptions& options = {});
     [[nodiscard]] Result<CommandOutput> detach(const std::vector<std::string>& interfaces, bool all);
     [[nodiscard]] Result<CommandOutput> add(const HostSpec& host, const ContainerSpec& container,
-                                            const std::string& name, bool json);
+                                            const AddOptions& options);
     [[nodiscard]] Result<CommandOutput> del(const HostSpec& host);
     [[nodiscard]] Result<CommandOutput> list(bool json);
     [[nodiscard]] Result<CommandOutput> status(bool json);

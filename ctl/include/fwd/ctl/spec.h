@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "fwd/result.h"
 #include "fwd/loader/datapath.h"
@@ -42,6 +43,12 @@ struct ContainerSpec {
 // Dotted quad, exactly four decimal octets 0..255 (no leading '+', no hex/octal forms,
 // leading zeros rejected as ambiguous). "[...]" IPv6 forms are rejected as not supported yet.
 [[nodiscard]] Result<Ipv4Addr> parse_ipv4(std::string_view text);
+
+// --allow: "ADDR/LEN" (0 <= LEN <= 32, host bits zero) or a bare ADDR (a /32).
+[[nodiscard]] Result<Ipv4Cidr> parse_ipv4_cidr(std::string_view text);
+
+// Every --allow value, parsed, sorted and without duplicates.
+[[nodiscard]] Result<std::vector<Ipv4Cidr>> parse_allow_list(const std::vector<std::string>& texts);
 
 // "tcp" or "udp", any case. "sctp" is refused as not supported.
 [[nodiscard]] Result<Proto> parse_proto(std::string_view text);
