@@ -75,28 +75,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# fwdctl runs in the host namespace through nsenter --net: `ip netns exec` would remount /sys
-# and hide the bpffs.
-fwdctl() {
-    nsenter --net="/run/netns/${ns_host}" "${fwdctl_bin}" \
-        --state-dir "${state_dir}" --pin-dir "${pin_dir}" "$@"
-}
-
-# Polls a command (at most ~5 s) until it succeeds.
-wait_for() {
-    local what=$1
-    shift
-    local i
-    for ((i = 0; i < 50; i++)); do
-        if "$@" >/dev/null 2>&1; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    die "timed out waiting for ${what}"
-}
-
-has_carrier() { ip -n "$1" -o link show dev "$2" | grep -q LOWER_UP; }
+# in_ns, fwdctl (nsenter keeps the bpffs visible), wait_for, has_carrier.
+# shellcheck source=scripts/lib/netns.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/netns.sh"
 listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; }
 
 add_ns() {

@@ -175,16 +175,9 @@ host_iperf=15201 host_echo=17000 host_udp=17001
 scale_first=20000 # B10k / E10k / install test: ports scale_first .. scale_first+N-1
 mem_first=30000   # memory test: ports mem_first .. mem_first+mem_ports-1
 
-in_ns() {
-    local ns=$1
-    shift
-    nsenter --net="/run/netns/${ns}" "$@"
-}
-
-# fwdctl as scripts/demo.sh runs it: nsenter keeps /sys (ip netns exec would hide the bpffs).
-fwdctl() {
-    in_ns "${ns_host}" "${fwdctl_bin}" --state-dir "${state_dir}" --pin-dir "${pin_dir}" "$@"
-}
+# in_ns, fwdctl (as scripts/demo.sh runs it), wait_for, has_carrier.
+# shellcheck source=scripts/lib/netns.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/netns.sh"
 
 # Kills every process inside one of our namespaces (all of them are this script's).
 kill_ns_procs() {
@@ -273,22 +266,6 @@ remove_stale() {
     done
 }
 
-# Polls a command (at most ~10 s) until it succeeds.
-wait_for() {
-    local what=$1
-    shift
-    local i
-    for ((i = 0; i < 100; i++)); do
-        if "$@" >/dev/null 2>&1; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    echo "netbench: timed out waiting for ${what}" >&2
-    return 1
-}
-
-has_carrier() { ip -n "$1" -o link show dev "$2" | grep -q LOWER_UP; }
 tcp_listening() { [[ -n $(in_ns "$1" ss -Hltn "sport = :$2") ]]; }
 udp_bound() { [[ -n $(in_ns "$1" ss -Hlun "sport = :$2") ]]; }
 
