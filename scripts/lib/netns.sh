@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # fwdctl() reads its caller's variables (see below)
 # Shell helpers for scripts that build their own network namespaces and run fwdctl in them
 # (scripts/demo.sh, bench/netbench/run.sh). Source it; it defines functions only.
 #
