@@ -48,6 +48,31 @@ inline constexpr std::uint32_t kBatchChunk = 8192;
     return err == EINVAL || err == EOPNOTSUPP || err == kEnotsupp;
 }
 
+// Runs `batch(first, &count)` over elements [0, total) in chunks of kBatchChunk: it returns 0,
+// or -1 with errno, and leaves in count how many elements it did. Where the kernel has no
+// batch ops for the map (the first call fails having done nothing) the rest goes through
+// `one(i)`, an element at a time. With `skip_missing` (deletes), a batch that stopped at a
+// missing element skips it and goes on. `what` names the call in errors.
+template <typename Batch, typename One>
+[[nodiscard]] Result<void> in_batches(std::size_t total, Batch&& batch, One&& one,
+                                      bool skip_missing, const std::string& what) {
+    for (std::size_t done = 0; done < total;) {
+        auto count = static_cast<__u32>(std::min<std::size_t>(kBatchChunk, total - done));
+        if (batch(done, &count) == 0) {
+            done += count;
+            continue;
+        }
+        if (skip_missing && errno == ENOENT) {
+            done += count + 1;
+            continue;
+        }
+        if (done != 0 || count != 0 || !batch_unsupported(errno)) return errno_error(what);
+        for (; done < total; ++done)
+            if (auto ok = one(done); !ok) return ok;
+    }
+    return {};
+}
+
 template <typename Key, typename Value>
 class PinnedMap {
 public:
@@ -120,42 +145,27 @@ public:
     // has it. On failure some entries may be written: callers undo what they recorded.
     [[nodiscard]] Result<void> update_all(const std::vector<Key>& keys,
                                           const std::vector<Value>& values) {
-        for (std::size_t done = 0; done < keys.size();) {
-            auto count = static_cast<__u32>(std::min<std::size_t>(kBatchChunk, keys.size() - done));
-            const auto opts = batch_opts();  // elem_flags 0: BPF_ANY
-            if (bpf_map_update_batch(fd_.get(), keys.data() + done, values.data() + done, &count,
-                                     &opts) == 0) {
-                done += count;
-                continue;
-            }
-            if (done != 0 || count != 0 || !batch_unsupported(errno))
-                return errno_error(context("batch update"));
-            for (; done < keys.size(); ++done)
-                if (auto ok = update(keys[done], values[done]); !ok) return ok;
-        }
-        return {};
+        const auto opts = batch_opts();  // elem_flags 0: BPF_ANY
+        return in_batches(
+            keys.size(),
+            [&](std::size_t first, __u32* count) {
+                return bpf_map_update_batch(fd_.get(), keys.data() + first, values.data() + first,
+                                            count, &opts);
+            },
+            [&](std::size_t i) { return update(keys[i], values[i]); }, false,
+            context("batch update"));
     }
 
     // Deletes every key with BPF_MAP_DELETE_BATCH where the kernel has it. A key that is gone
     // already (an LRU eviction, say) is skipped, as erase() does.
     [[nodiscard]] Result<void> erase_all(const std::vector<Key>& keys) {
-        for (std::size_t done = 0; done < keys.size();) {
-            auto count = static_cast<__u32>(std::min<std::size_t>(kBatchChunk, keys.size() - done));
-            const auto opts = batch_opts();
-            if (bpf_map_delete_batch(fd_.get(), keys.data() + done, &count, &opts) == 0) {
-                done += count;
-                continue;
-            }
-            if (errno == ENOENT) {  // keys[done + count] is missing: skip it
-                done += count + 1;
-                continue;
-            }
-            if (done != 0 || count != 0 || !batch_unsupported(errno))
-                return errno_error(context("batch delete"));
-            for (; done < keys.size(); ++done)
-                if (auto ok = erase(keys[done]); !ok) return ok;
-        }
-        return {};
+        const auto opts = batch_opts();
+        return in_batches(
+            keys.size(),
+            [&](std::size_t first, __u32* count) {
+                return bpf_map_delete_batch(fd_.get(), keys.data() + first, count, &opts);
+            },
+            [&](std::size_t i) { return erase(keys[i]); }, true, context("batch delete"));
     }
 
     [[nodiscard]] const std::string& name() const { return name_; }
@@ -209,20 +219,15 @@ public:
     [[nodiscard]] Result<void> zero_all(const std::vector<std::uint32_t>& indexes) {
         const auto cpus = static_cast<std::size_t>(possible_cpus());
         const std::vector<Value> zeros(std::min<std::size_t>(kBatchChunk, indexes.size()) * cpus);
-        for (std::size_t done = 0; done < indexes.size();) {
-            auto count = static_cast<__u32>(std::min<std::size_t>(kBatchChunk, indexes.size() - done));
-            const auto opts = batch_opts();
-            if (bpf_map_update_batch(fd_.get(), indexes.data() + done, zeros.data(), &count,
-                                     &opts) == 0) {
-                done += count;
-                continue;
-            }
-            if (done != 0 || count != 0 || !batch_unsupported(errno))
-                return errno_error("map " + name_ + ": batch update");
-            for (; done < indexes.size(); ++done)
-                if (auto ok = zero(indexes[done]); !ok) return ok;
-        }
-        return {};
+        const auto opts = batch_opts();
+        return in_batches(
+            indexes.size(),
+            [&](std::size_t first, __u32* count) {
+                return bpf_map_update_batch(fd_.get(), indexes.data() + first, zeros.data(), count,
+                                            &opts);
+            },
+            [&](std::size_t i) { return zero(indexes[i]); }, false,
+            "map " + name_ + ": batch update");
     }
 
 private:
