@@ -57,6 +57,13 @@ void fuzz_scalars(std::string_view input) {
     if (const auto addr = parse_ipv4(input); accepted(addr)) {
         require(addr->to_string() == input);  // only the canonical dotted quad is accepted
     }
+    if (const auto cidr = parse_ipv4_cidr(input); accepted(cidr)) {
+        require(cidr->prefix_len <= 32);
+        const std::uint32_t host_bits = cidr->prefix_len == 32 ? 0 : 0xffffffffU >> cidr->prefix_len;
+        require((cidr->addr.value() & host_bits) == 0);  // host bits are refused, never cleared
+        const auto again = parse_ipv4_cidr(cidr->to_string());
+        require(again.has_value() && *again == *cidr);
+    }
     if (const auto proto = parse_proto(input); accepted(proto)) {
         require(input.size() == 3);
     }
