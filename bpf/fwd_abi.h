@@ -37,9 +37,19 @@
 #define FWD_STRINGIFY_(x) #x
 #define FWD_STRINGIFY(x) FWD_STRINGIFY_(x)
 
-/* Map sizes. Mapping ids index fwd_stats, so they run 1..FWD_MAX_MAPPINGS-1. */
+/*
+ * Map sizes. FWD_MAX_MAPPINGS (fwd_svc4, fwd_stats, fwd_ports) and FWD_CT_MAX_ENTRIES
+ * (fwd_ct4) are the defaults; `fwdctl attach --max-mappings/--max-flows` may choose other
+ * sizes within the _MIN.._MAX bounds, which the loader sets before it creates the maps. A
+ * pinned map keeps the size it was created with. Mapping ids index fwd_stats, so they run
+ * 1..max_mappings-1.
+ */
 #define FWD_MAX_MAPPINGS 65536
+#define FWD_MAX_MAPPINGS_MIN 16
+#define FWD_MAX_MAPPINGS_MAX 1048576
 #define FWD_CT_MAX_ENTRIES 262144
+#define FWD_CT_MAX_ENTRIES_MIN 1024
+#define FWD_CT_MAX_ENTRIES_MAX 16777216
 #define FWD_LOCAL_MAX_ENTRIES 4096  /* host addresses, for the socket hooks' wildcard */
 #define FWD_SOCK_MAX_ENTRIES 65536  /* translated sockets, for recvmsg/getpeername */
 #define FWD_PORTS_MAX_ENTRIES FWD_MAX_MAPPINGS

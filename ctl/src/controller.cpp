@@ -44,18 +44,45 @@ Error port_taken_error(const Mapping& wanted, const Mapping& owner) {
                                                      host_key_string(wanted), owner_of(owner)));
 }
 
-// Lowest ids not used by any mapping, `count` of them.
+// Lowest ids not used by any mapping, `count` of them, within the service map's size. Checked
+// before any map write, so a full map refuses the whole command.
 Result<std::vector<std::uint32_t>> allocate_ids(const std::vector<Mapping>& mappings,
-                                                std::size_t count) {
+                                                std::size_t count, const loader::MapSizes& sizes) {
     std::set<std::uint32_t> used;
     for (const auto& mapping : mappings) used.insert(mapping.id);
     std::vector<std::uint32_t> ids;
-    for (std::uint32_t id = 1; id <= loader::max_mapping_id() && ids.size() < count; ++id)
+    for (std::uint32_t id = 1; id <= sizes.max_mapping_id() && ids.size() < count; ++id)
         if (used.count(id) == 0) ids.push_back(id);
     if (ids.size() < count)
-        return make_error(ErrorCode::Full, fmt::format("too many mappings: the data plane holds "
-                                                       "at most {}", loader::max_mapping_id()));
+        return make_error(ErrorCode::Full,
+                          fmt::format("the service map is full: it holds {} mappings, {} are in "
+                                      "use, {} more asked for (its size is set when the maps "
+                                      "are created: attach --max-mappings)",
+                                      sizes.max_mapping_id(), mappings.size(), count));
     return ids;
+}
+
+// Every mapping of `state` fits maps of `sizes` (its id has a stats slot).
+Result<void> check_fits(const State& state, const loader::MapSizes& sizes) {
+    std::uint32_t highest = 0;
+    for (const auto& mapping : state.mappings) highest = std::max(highest, mapping.id);
+    if (highest <= sizes.max_mapping_id()) return {};
+    return make_error(
+        ErrorCode::Full,
+        fmt::format("the state's {} mapping(s) use ids up to {}, but maps of "
+                    "--max-mappings {} hold ids 1..{}",
+                    state.mappings.size(), highest, sizes.max_mappings, sizes.max_mapping_id()));
+}
+
+// What attach asks load() for: explicit sizes, else the recorded ones for maps it creates.
+loader::LoadOptions load_options(const State& state, const AttachOptions& options) {
+    loader::LoadOptions load;
+    load.sizes = state.map_sizes;
+    if (options.max_mappings) load.sizes.max_mappings = *options.max_mappings;
+    if (options.max_flows) load.sizes.max_flows = *options.max_flows;
+    load.max_mappings_explicit = options.max_mappings.has_value();
+    load.max_flows_explicit = options.max_flows.has_value();
+    return load;
 }
 
 std::vector<Mapping> sorted(std::vector<Mapping> mappings) {
@@ -123,13 +150,16 @@ Result<CommandOutput> Controller::attach(const std::vector<std::string>& interfa
     std::vector<InterfaceRecord> targets;
     targets.reserve(interfaces.size());
     for (const auto& ifname : interfaces) targets.push_back({ifname, false, options.mode});
-    return attach_recorded(*state, targets, {cgroup}, /*skip_missing=*/false);
+    return attach_recorded(*state, targets, {cgroup}, /*skip_missing=*/false,
+                           load_options(*state, options));
 }
 
 Result<CommandOutput> Controller::restore() {
     auto state = store_.load();
     if (!state) return state.error();
-    auto output = attach_recorded(*state, state->interfaces, state->cgroups, /*skip_missing=*/true);
+    // Maps lost with bpffs are recreated with the recorded sizes.
+    auto output = attach_recorded(*state, state->interfaces, state->cgroups, /*skip_missing=*/true,
+                                  load_options(*state, {}));
     if (output && state->interfaces.empty())
         output->warnings.emplace_back("no interfaces recorded; maps refilled, nothing attached");
     if (output)
@@ -197,10 +227,17 @@ Result<CommandOutput> Controller::check(bool repair) {
 Result<CommandOutput> Controller::attach_recorded(const State& state,
                                                   const std::vector<InterfaceRecord>& interfaces,
                                                   const std::vector<std::string>& cgroups,
-                                                  bool skip_missing) {
-    if (auto ok = datapath_.load(); !ok) return ok.error();
+                                                  bool skip_missing,
+                                                  const loader::LoadOptions& load_options) {
+    // Checked before load() creates maps too small for the state's mappings...
+    if (auto ok = check_fits(state, load_options.sizes); !ok) return ok.error();
+    auto sizes = datapath_.load(load_options);
+    if (!sizes) return sizes.error();
+    // ... and after, as pinned maps keep the size they were created with.
+    if (auto ok = check_fits(state, *sizes); !ok) return ok.error();
     if (auto ok = datapath_.set_fast_path(state.fast_path); !ok) return ok.error();
     State desired = state;
+    desired.map_sizes = *sizes;
     std::vector<std::string> newly_attached;
     CommandOutput output;
     const auto record_of = [&](const std::string& ifname) {
@@ -290,7 +327,8 @@ Result<CommandOutput> Controller::add(const HostSpec& host, const ContainerSpec&
 
     State desired = *state;
     const std::size_t count = container.ports.size();
-    auto ids = allocate_ids(desired.mappings, count);
+    if (auto ok = adopt_map_sizes(desired); !ok) return ok.error();
+    auto ids = allocate_ids(desired.mappings, count, desired.map_sizes);
     if (!ids) return ids.error();
     // The keys taken before this command, so a 60,000-port range is not 60,000 scans.
     std::map<KeyTuple, const Mapping*> taken;
@@ -349,6 +387,15 @@ Result<CommandOutput> Controller::del(const HostSpec& host) {
     return output;
 }
 
+Result<void> Controller::adopt_map_sizes(State& desired) {
+    if (!datapath_.is_loaded()) return {};
+    auto pinned = datapath_.map_sizes();
+    if (!pinned) return pinned.error();
+    if (auto ok = check_fits(desired, *pinned); !ok) return ok;
+    desired.map_sizes = *pinned;
+    return {};
+}
+
 Result<CommandOutput> Controller::list(bool json) {
     auto state = store_.load();
     if (!state) return state.error();
@@ -380,6 +427,9 @@ Result<CommandOutput> Controller::status(bool json) {
         auto maps = datapath_.map_fill();
         if (!maps) return maps.error();
         report.maps = *maps;
+        auto sizes = datapath_.map_sizes();
+        if (!sizes) return sizes.error();
+        report.mapping_capacity = sizes->max_mapping_id();
     }
     return CommandOutput{format_status(report, json), {}};
 }
@@ -476,7 +526,7 @@ Result<Mapping> Controller::bind_request(State& desired, const PublishRequest& r
         if (!port) return port.error();
         mapping.host_port = *port;
     }
-    auto ids = allocate_ids(desired.mappings, 1);
+    auto ids = allocate_ids(desired.mappings, 1, desired.map_sizes);
     if (!ids) return ids.error();
     mapping.id = ids->front();
     return mapping;
@@ -494,6 +544,7 @@ Result<CommandOutput> Controller::publish(const PublishOptions& options) {
     State desired = *state;
     const auto exposed = exposed_ports(options);
     PortAllocator allocator(options_.pool, probe_);
+    if (auto ok = adopt_map_sizes(desired); !ok) return ok.error();
     std::vector<Mapping> added;
     for (const auto& request : requests_with_publish_all(options, exposed)) {
         auto mapping = bind_request(desired, request, options, allocator);

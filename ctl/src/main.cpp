@@ -35,8 +35,10 @@ Publishes container ports with eBPF (TC) instead of iptables DNAT and docker-pro
 
 commands:
   attach IFACE... [--mode tc|xdp] [--fast-path on|off] [--cgroup PATH]
+         [--max-mappings N] [--max-flows N]
                                   load the programs, attach them to the interfaces, and the
-                                  socket programs (host-local access) to the cgroup
+                                  socket programs (host-local access) to the cgroup; map
+                                  sizes are set when the maps are created (first attach)
   detach IFACE... | --all         detach from interfaces
   add HOST CONTAINER [--name N] [--allow CIDR]...
                                   publish HOST=[ADDR:]PORT[-END][/PROTO] on CONTAINER=ADDR:PORT[-END];
@@ -67,7 +69,7 @@ struct CommandSpec {
 
 const std::map<std::string, CommandSpec>& commands() {
     static const std::map<std::string, CommandSpec> table = {
-        {"attach", {1, SIZE_MAX, {"mode", "fast-path", "cgroup"}}},
+        {"attach", {1, SIZE_MAX, {"mode", "fast-path", "cgroup", "max-mappings", "max-flows"}}},
         {"detach", {0, SIZE_MAX, {"all"}}},
         {"add", {2, 2, {"name", "allow"}}},
         {"del", {1, 1, {}}},
@@ -93,6 +95,26 @@ std::string env_or(const char* name, const char* fallback) {
     return value != nullptr && *value != '\0' ? value : fallback;
 }
 
+// The size options' help, with the defaults and bounds from the ABI header.
+const std::string& max_mappings_help() {
+    static const std::string text = fmt::format(
+        "attach: entries of the service, stats and ports maps when they are created, {}-{} "
+        "(default {}); N-1 mappings fit; to resize: detach --all, remove the pin dir, attach "
+        "again",
+        fwd::loader::max_mappings_bounds().min, fwd::loader::max_mappings_bounds().max,
+        fwd::loader::default_map_sizes().max_mappings);
+    return text;
+}
+
+const std::string& max_flows_help() {
+    static const std::string text = fmt::format(
+        "attach: size of the LRU conntrack table when it is created, {}-{} (default {}); a full "
+        "table evicts its oldest flows",
+        fwd::loader::max_flows_bounds().min, fwd::loader::max_flows_bounds().max,
+        fwd::loader::default_map_sizes().max_flows);
+    return text;
+}
+
 po::options_description option_table() {
     po::options_description options;
     options.add_options()
@@ -106,6 +128,8 @@ po::options_description option_table() {
         ("mode", po::value<std::string>(), "attach: tc (default) or xdp (XDP translates tracked flows in front of TC)")
         ("fast-path", po::value<std::string>(), "attach: on (default) sends translated packets straight to the next hop; off routes them through the stack and netfilter")
         ("cgroup", po::value<std::string>(), "attach: cgroup v2 dir for the socket programs (default: the cgroup2 root)")
+        ("max-mappings", po::value<std::string>(), max_mappings_help().c_str())
+        ("max-flows", po::value<std::string>(), max_flows_help().c_str())
         ("name", po::value<std::string>(), "add: owner name of the mapping")
         ("all", "detach: every attached interface")
         ("ip", po::value<std::string>(), "publish: the container's IPv4 address")
@@ -128,8 +152,9 @@ void check_command(const std::string& command, const std::vector<std::string>& a
     const CommandSpec& spec = it->second;
     if (args.size() < spec.min_args || args.size() > spec.max_args)
         throw UsageError{"wrong number of arguments for " + command + " (see fwdctl --help)"};
-    for (const char* option : {"mode", "fast-path", "cgroup", "name", "all", "ip", "ip6", "publish", "publish-all",
-                               "expose", "env", "allow", "dry-run", "link", "repair"})
+    for (const char* option : {"mode", "fast-path", "cgroup", "max-mappings", "max-flows", "name", "all", "ip",
+                               "ip6", "publish", "publish-all", "expose", "env", "allow", "dry-run", "link",
+                               "repair"})
         if (vm.count(option) != 0 && spec.options.count(option) == 0)
             throw UsageError{fmt::format("option --{} does not apply to {}", option, command)};
     if (command == "detach" && (args.empty() == (vm.count("all") == 0)))
@@ -184,6 +209,11 @@ Action prepare(const std::string& command, const std::vector<std::string>& args,
             options.mode = value_or_usage(fwd::ctl::parse_attach_mode(vm["mode"].as<std::string>()));
         if (vm.count("fast-path"))
             options.fast_path = value_or_usage(fwd::ctl::parse_on_off(vm["fast-path"].as<std::string>()));
+        if (vm.count("max-mappings"))
+            options.max_mappings =
+                value_or_usage(fwd::ctl::parse_max_mappings(vm["max-mappings"].as<std::string>()));
+        if (vm.count("max-flows"))
+            options.max_flows = value_or_usage(fwd::ctl::parse_max_flows(vm["max-flows"].as<std::string>()));
         const std::string cgroup = vm.count("cgroup") ? vm["cgroup"].as<std::string>() : "";
         return [=](fwd::ctl::Controller& controller) -> fwd::Result<fwd::ctl::CommandOutput> {
             if (!cgroup.empty()) return controller.attach(args, cgroup, options);

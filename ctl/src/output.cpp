@@ -109,7 +109,9 @@ std::string format_status(const StatusReport& report, bool as_json) {
                   {"interfaces", interfaces},
                   {"fast_path", report.fast_path},
                   {"maps", maps_json(report.maps)},
-                  {"mappings", report.mapping_count}};
+                  {"mappings", report.mapping_count},
+                  {"mapping_capacity",
+                   report.mapping_capacity ? json(*report.mapping_capacity) : json(nullptr)}};
         return root.dump(2) + "\n";
     }
     std::string text = fmt::format("programs: {}\npin dir: {}\nstate file: {}\n",
@@ -129,7 +131,9 @@ std::string format_status(const StatusReport& report, bool as_json) {
             text += fmt::format("    {:<12} prog {}\n", hook, id);
     }
     if (!report.maps.empty()) text += "maps:\n" + maps_text(report.maps);
-    text += fmt::format("mappings: {}\n", report.mapping_count);
+    text += fmt::format("mappings: {}", report.mapping_count);
+    if (report.mapping_capacity) text += fmt::format(" of at most {}", *report.mapping_capacity);
+    text += "\n";
     if (report.features)
         text += fmt::format(
             "kernel: bpf_set_retval {} (refused binds get {}), batch map ops {}, tcx not used "

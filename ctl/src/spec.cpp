@@ -241,6 +241,29 @@ Result<bool> parse_on_off(std::string_view text) {
     return invalid(fmt::format("{} is neither on nor off", quote(text)));
 }
 
+namespace {
+
+// A map size option's value: decimal digits only, within bounds.
+Result<std::uint32_t> parse_map_size(std::string_view option, std::string_view text,
+                                     loader::SizeBounds bounds) {
+    const auto value = parse_decimal(text);
+    if (!value || !bounds.contains(*value)) {
+        return invalid(fmt::format("invalid {} {}: must be a number from {} to {}", option,
+                                   quote(text), bounds.min, bounds.max));
+    }
+    return *value;
+}
+
+}  // namespace
+
+Result<std::uint32_t> parse_max_mappings(std::string_view text) {
+    return parse_map_size("--max-mappings", text, loader::max_mappings_bounds());
+}
+
+Result<std::uint32_t> parse_max_flows(std::string_view text) {
+    return parse_map_size("--max-flows", text, loader::max_flows_bounds());
+}
+
 Result<Proto> parse_proto(std::string_view text) {
     if (text.empty()) {
         return invalid("missing protocol (use tcp or udp)");

@@ -1,6 +1,7 @@
 #include "fwd/ctl/state.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -85,7 +86,7 @@ Result<std::vector<Ipv4Cidr>> allow_field(const json& object) {
     return *allow;
 }
 
-Result<Mapping> mapping_from_json(const json& object) {
+Result<Mapping> mapping_from_json(const json& object, std::uint32_t max_id) {
     if (!object.is_object()) return corrupt("mapping is not an object");
     Mapping mapping;
     auto host_addr = address_field(object, "host_ip");
@@ -106,7 +107,7 @@ Result<Mapping> mapping_from_json(const json& object) {
     if (!allow) return allow.error();
     if (!object.contains("id") || !object["id"].is_number_unsigned()) return corrupt("mapping id missing");
     const auto id = object["id"].get<std::uint64_t>();
-    if (id == 0 || id > loader::max_mapping_id()) return corrupt("mapping id out of range");
+    if (id == 0 || id > max_id) return corrupt("mapping id out of range");
 
     mapping.host_addr = *host_addr;
     mapping.host_port = *host_port;
@@ -231,14 +232,40 @@ Result<void> read_cgroups(const json& root, State& state) {
     return {};
 }
 
+Result<std::uint32_t> map_size_field(const json& sizes, const char* field,
+                                     loader::SizeBounds bounds) {
+    if (!sizes.contains(field) || !sizes[field].is_number_unsigned())
+        return corrupt(std::string("map_sizes field ") + field + " missing or not a number");
+    const auto value = sizes[field].get<std::uint64_t>();
+    if (!bounds.contains(value))
+        return corrupt(fmt::format("map_sizes field {} is {}, not {}-{}", field, value, bounds.min,
+                                   bounds.max));
+    return static_cast<std::uint32_t>(value);
+}
+
+// "map_sizes": {"max_mappings", "max_flows"}; absent (files written before sizes could be
+// chosen) means the defaults.
+Result<void> read_map_sizes(const json& root, State& state) {
+    if (!root.contains("map_sizes")) return {};
+    const json& sizes = root["map_sizes"];
+    if (!sizes.is_object()) return corrupt("map_sizes is not an object");
+    auto mappings = map_size_field(sizes, "max_mappings", loader::max_mappings_bounds());
+    if (!mappings) return mappings.error();
+    auto flows = map_size_field(sizes, "max_flows", loader::max_flows_bounds());
+    if (!flows) return flows.error();
+    state.map_sizes = {*mappings, *flows};
+    return {};
+}
+
 Result<State> state_from_json(const json& root) {
     if (!root.is_object()) return corrupt("top level is not an object");
     if (!root.contains("version") || root["version"] != kStateVersion)
         return corrupt("unknown version (this build reads version 1)");
     State state;
+    if (auto ok = read_map_sizes(root, state); !ok) return ok.error();  // bounds the mapping ids
     if (!root.contains("mappings") || !root["mappings"].is_array()) return corrupt("mappings missing");
     for (const auto& item : root["mappings"]) {
-        auto mapping = mapping_from_json(item);
+        auto mapping = mapping_from_json(item, state.map_sizes.max_mapping_id());
         if (!mapping) return mapping.error();
         state.mappings.push_back(*mapping);
     }
@@ -303,7 +330,10 @@ std::string serialize_state(const State& state) {
                            {"last", cursor.last}});
     json root{{"version", kStateVersion}, {"mappings", mappings},     {"interfaces", interfaces},
               {"containers", containers},  {"cursors", cursors},        {"cgroups", state.cgroups},
-              {"fast_path", state.fast_path}};
+              {"fast_path", state.fast_path},
+              {"map_sizes",
+               {{"max_mappings", state.map_sizes.max_mappings},
+                {"max_flows", state.map_sizes.max_flows}}}};
     return root.dump(2) + "\n";
 }
 

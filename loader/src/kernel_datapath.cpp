@@ -9,6 +9,7 @@
 #include <sys/vfs.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <iterator>
 #include <cstdarg>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <tuple>
 
 #include "abi_convert.h"
@@ -48,6 +50,50 @@ constexpr const char* kPorts = FWD_STRINGIFY(FWD_MAP_PORTS);
 constexpr const char* kAllow4 = FWD_STRINGIFY(FWD_MAP_ALLOW4);
 constexpr const char* kLinkDir = "links";
 constexpr const char* kBpffsRoot = "/sys/fs/bpf";
+
+// The maps whose size attach chooses (--max-mappings, --max-flows), and which size each takes.
+enum class SizedBy { Mappings, Flows };
+struct SizedMap {
+    const char* name;
+    SizedBy by;
+};
+constexpr std::array<SizedMap, 4> kSizedMaps = {
+    {{kSvc4, SizedBy::Mappings}, {kStats, SizedBy::Mappings}, {kPorts, SizedBy::Mappings},
+     {kCt4, SizedBy::Flows}}};
+
+std::uint32_t& size_of(MapSizes& sizes, SizedBy by) {
+    return by == SizedBy::Mappings ? sizes.max_mappings : sizes.max_flows;
+}
+
+const char* size_option(SizedBy by) {
+    return by == SizedBy::Mappings ? "--max-mappings" : "--max-flows";
+}
+
+const SizedMap* find_sized_map(const char* name) {
+    for (const auto& sized : kSizedMaps)
+        if (std::string_view(sized.name) == name) return &sized;
+    return nullptr;
+}
+
+// A pinned map cannot be resized in place: say which map, both sizes, and how to resize.
+Error resize_error(const SizedMap& map, std::uint32_t has, std::uint32_t asked,
+                   const std::string& pin_dir) {
+    return make_error(ErrorCode::Incompatible,
+                      fmt::format("pinned map {} has {} entries, {} asks for {}: sizes are fixed "
+                                  "when the maps are created; to resize, run `fwdctl detach "
+                                  "--all`, remove the pin dir {} and attach again",
+                                  map.name, has, size_option(map.by), asked, pin_dir));
+}
+
+// Two pins of one size (fwd_svc4 and fwd_stats, say) that differ: not made by one attach.
+Error sizes_disagree_error(const std::string& first, std::uint32_t first_size, const SizedMap& map,
+                           std::uint32_t has, const std::string& pin_dir) {
+    return make_error(ErrorCode::Incompatible,
+                      fmt::format("pinned maps {} ({} entries) and {} ({} entries) disagree; run "
+                                  "`fwdctl detach --all` and remove the pin dir {} to recreate "
+                                  "them",
+                                  first, first_size, map.name, has, pin_dir));
+}
 
 using SkeletonPtr = std::unique_ptr<fwd_tc, decltype(&fwd_tc__destroy)>;
 using SockSkeletonPtr = std::unique_ptr<fwd_sock, decltype(&fwd_sock__destroy)>;
@@ -123,6 +169,11 @@ Result<void> ensure_pin_dir(const fs::path& pin_dir) {
     fs::path existing = pin_dir;
     std::error_code ec;
     while (!existing.empty() && !fs::exists(existing, ec)) existing = existing.parent_path();
+    if (!existing.empty() && !fs::is_directory(existing, ec)) {
+        const std::string where = existing == pin_dir ? "" : ": " + existing.string();
+        return make_error(ErrorCode::Incompatible,
+                          "pin dir " + pin_dir.string() + where + " is not a directory");
+    }
     if (!is_bpffs(existing)) {
         if (existing != fs::path(kBpffsRoot) || !pin_dir.string().starts_with(kBpffsRoot))
             return make_error(ErrorCode::Incompatible,
@@ -149,18 +200,22 @@ public:
         return fs::exists(fs::path(pin_dir_) / kSvc4, ec);
     }
 
-    Result<void> load() override {
-        if (auto ok = ensure_pin_dir(pin_dir_); !ok) return ok;
+    Result<MapSizes> load(const LoadOptions& options) override {
+        if (auto ok = ensure_pin_dir(pin_dir_); !ok) return ok.error();
         auto skel = open_skeleton();
         if (!skel) return skel.error();
         auto sock = open_sock_skeleton();
         if (!sock) return sock.error();
         auto xdp = open_xdp_skeleton();
         if (!xdp) return xdp.error();
-        if (auto ok = check_pins_compatible((*skel)->obj); !ok) return ok;
-        if (auto ok = check_pins_compatible((*sock)->obj); !ok) return ok;
-        if (auto ok = check_pins_compatible((*xdp)->obj); !ok) return ok;
-        if (auto ok = check_abi_version(); !ok) return ok;
+        for (bpf_object* obj : {(*skel)->obj, (*sock)->obj, (*xdp)->obj})
+            if (auto ok = check_pins_compatible(obj); !ok) return ok.error();
+        if (auto ok = check_abi_version(); !ok) return ok.error();
+        auto sizes = resolve_sizes(options);
+        if (!sizes) return sizes.error();
+        // The three objects share the pinned maps, so each gets the same sizes.
+        for (bpf_object* obj : {(*skel)->obj, (*sock)->obj, (*xdp)->obj})
+            if (auto ok = set_map_sizes(obj, *sizes); !ok) return ok.error();
         (*sock)->rodata->use_set_retval = features().set_retval ? 1 : 0;
         last_libbpf_warning().clear();
         int ret = fwd_tc__load(skel->get());
@@ -169,12 +224,14 @@ public:
         if (ret != 0) return load_error(ret, "load socket programs");
         ret = fwd_xdp__load(xdp->get());
         if (ret != 0) return load_error(ret, "load XDP program");
-        if (auto ok = write_config(skel->get()); !ok) return ok;
+        if (auto ok = write_config(skel->get()); !ok) return ok.error();
         skeleton_ = std::move(*skel);
         sock_skeleton_ = std::move(*sock);
         xdp_skeleton_ = std::move(*xdp);
-        return {};
+        return sizes;
     }
+
+    Result<MapSizes> map_sizes() override;
 
     Result<void> set_fast_path(bool enabled) override {
         if (!skeleton_) return make_error(ErrorCode::Kernel, "programs are not loaded");
@@ -320,17 +377,66 @@ private:
     [[nodiscard]] std::string link_dir() const { return pin_dir_ + "/" + kLinkDir; }
 
     // libbpf would refuse a mismatching pin with a generic error; say exactly what differs.
-    Result<void> check_pins_compatible(bpf_object* obj) {
+    // A sized map may have any size here: resolve_sizes() decides which one it keeps.
+    static Result<void> check_pins_compatible(bpf_object* obj) {
         bpf_map* map = nullptr;
         bpf_object__for_each_map(map, obj) {
             const char* pin_path = bpf_map__pin_path(map);  // NULL for .rodata and the like
             std::error_code ec;
             if (pin_path == nullptr || !fs::exists(pin_path, ec)) continue;
             const std::string pin = pin_path;
-            auto fd = open_pinned_map(pin, MapShape{bpf_map__type(map), bpf_map__key_size(map),
-                                                    bpf_map__value_size(map),
-                                                    bpf_map__max_entries(map)});
+            const bool sized = find_sized_map(bpf_map__name(map)) != nullptr;
+            auto fd = open_pinned_map(
+                pin, MapShape{bpf_map__type(map), bpf_map__key_size(map), bpf_map__value_size(map),
+                              sized ? 0 : bpf_map__max_entries(map)});
             if (!fd) return fd.error();
+        }
+        return {};
+    }
+
+    // The sizes the maps will have. A pinned map keeps its size: the pins of one size must
+    // agree, and must have a size asked for explicitly. A size no pin fixes comes from options.
+    [[nodiscard]] Result<MapSizes> resolve_sizes(const LoadOptions& options) const {
+        MapSizes sizes = options.sizes;
+        std::map<SizedBy, std::pair<std::string, std::uint32_t>> fixed_by;  // first pin of each
+        for (const auto& sized : kSizedMaps) {
+            auto pinned = pinned_size(sized.name);
+            if (!pinned) return pinned.error();
+            if (!*pinned) continue;
+            const std::uint32_t has = **pinned;
+            if (auto it = fixed_by.find(sized.by); it != fixed_by.end() && it->second.second != has)
+                return sizes_disagree_error(it->second.first, it->second.second, sized, has,
+                                            pin_dir_);
+            const bool asked = sized.by == SizedBy::Mappings ? options.max_mappings_explicit
+                                                             : options.max_flows_explicit;
+            if (asked && has != size_of(sizes, sized.by))
+                return resize_error(sized, has, size_of(sizes, sized.by), pin_dir_);
+            fixed_by.emplace(sized.by, std::pair{std::string(sized.name), has});
+            size_of(sizes, sized.by) = has;
+        }
+        return sizes;
+    }
+
+    // A pinned map's max_entries, or nullopt when it has no pin.
+    [[nodiscard]] Result<std::optional<std::uint32_t>> pinned_size(const char* name) const {
+        const std::string path = pin_dir_ + "/" + name;
+        std::error_code ec;
+        if (!fs::exists(path, ec)) return std::optional<std::uint32_t>{};
+        UniqueFd fd(bpf_obj_get(path.c_str()));
+        if (!fd.valid()) return errno_error("open pinned map " + path);
+        auto shape = map_shape(fd.get(), path);
+        if (!shape) return shape.error();
+        return std::optional<std::uint32_t>{shape->max_entries};
+    }
+
+    // Sizes an opened (not yet loaded) object's sized maps: a map the load creates gets the
+    // size, and a pinned one passes libbpf's reuse check, which compares max_entries.
+    static Result<void> set_map_sizes(bpf_object* obj, MapSizes sizes) {
+        for (const auto& sized : kSizedMaps) {
+            bpf_map* map = bpf_object__find_map_by_name(obj, sized.name);
+            if (map == nullptr) continue;  // maps.h declares every map, but be exact
+            if (const int ret = bpf_map__set_max_entries(map, size_of(sizes, sized.by)); ret != 0)
+                return libbpf_error(ret, std::string("map ") + sized.name + ": set max_entries");
         }
         return {};
     }
@@ -601,6 +707,18 @@ Result<std::vector<GlobalCounter>> KernelDatapath::global_counters() {
         result.push_back({counter_name(id), total});
     }
     return result;
+}
+
+Result<MapSizes> KernelDatapath::map_sizes() {
+    auto svc = Svc4Map::open(pin_dir_, kSvc4, BPF_MAP_TYPE_HASH);
+    if (!svc) return svc.error();
+    auto ct = Ct4Map::open(pin_dir_, kCt4, BPF_MAP_TYPE_LRU_HASH);
+    if (!ct) return ct.error();
+    auto mappings = map_shape(svc->fd(), kSvc4);
+    if (!mappings) return mappings.error();
+    auto flows = map_shape(ct->fd(), kCt4);
+    if (!flows) return flows.error();
+    return MapSizes{mappings->max_entries, flows->max_entries};
 }
 
 Result<std::vector<MapFill>> KernelDatapath::map_fill() {

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdio>
+#include <initializer_list>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -135,7 +136,7 @@ std::vector<Sample> bad_lengths(const Sample& sample) {
     with("tot_len 0xffff", [&](Bytes& f) { set_be16(f, ip + 2, 0xffff); });
     with("tot_len below the IPv4 header", [&](Bytes& f) { set_be16(f, ip + 2, 19); });
     with("tot_len 0", [&](Bytes& f) { set_be16(f, ip + 2, 0); });
-    for (uint8_t ihl : {0, 1, 4, 15}) {
+    for (const uint8_t ihl : std::initializer_list<uint8_t>{0, 1, 4, 15}) {
         with("IHL " + std::to_string(ihl),
              [&](Bytes& f) { f[ip] = static_cast<uint8_t>((f[ip] & 0xf0) | ihl); });
     }

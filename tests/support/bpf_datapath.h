@@ -43,7 +43,7 @@ struct ServiceEntry {
     uint16_t container_port = 0;
     uint32_t mapping_id = 0;
     // --allow networks ("10.0.0.0/8"): sets FWD_SVC_FLAG_ALLOW_LIST and fills fwd_allow4.
-    std::vector<std::string> allow;
+    std::vector<std::string> allow = {};
 };
 
 struct ConntrackEntry {

@@ -25,11 +25,25 @@ public:
     int apply_calls = 0;
     std::optional<bool> fast_path;  // last set_fast_path()
 
+    loader::MapSizes sizes = loader::default_map_sizes();  // the "pinned" maps' sizes, once loaded
+    std::optional<loader::LoadOptions> last_load;
+
     bool is_loaded() override { return loaded; }
-    Result<void> load() override {
-        loaded = true;
-        return {};
+    // Like the kernel data path: new maps get the asked sizes, pinned ones keep theirs and
+    // refuse an explicit request for another size.
+    Result<loader::MapSizes> load(const loader::LoadOptions& options) override {
+        last_load = options;
+        if (!loaded) {
+            loaded = true;
+            sizes = options.sizes;
+            return sizes;
+        }
+        if ((options.max_mappings_explicit && options.sizes.max_mappings != sizes.max_mappings) ||
+            (options.max_flows_explicit && options.sizes.max_flows != sizes.max_flows))
+            return make_error(ErrorCode::Incompatible, "pinned maps have other sizes");
+        return sizes;
     }
+    Result<loader::MapSizes> map_sizes() override { return sizes; }
     Result<void> set_fast_path(bool enabled) override {
         fast_path = enabled;
         return {};
@@ -104,7 +118,7 @@ public:
     }
     Result<std::vector<loader::MapFill>> map_fill() override {
         return std::vector<loader::MapFill>{
-            {"fwd_svc4", static_cast<std::uint32_t>(mappings.size()), 65536}};
+            {"fwd_svc4", static_cast<std::uint32_t>(mappings.size()), sizes.max_mappings}};
     }
     std::vector<std::uint32_t> program_ids() override { return {10, 11}; }
 };

@@ -594,16 +594,26 @@ void NetnsFixture::setup_fwd(const std::string& fwd_ns) {
     }
 }
 
-std::vector<std::string> NetnsFixture::fwdctl_argv(const std::vector<std::string>& args) const {
-    if (fwd_ns_.empty()) {
+namespace {
+
+std::vector<std::string> fwdctl_argv_for(const std::string& fwd_ns, const std::string& state_dir,
+                                         const std::string& pin_dir,
+                                         const std::vector<std::string>& args) {
+    if (fwd_ns.empty()) {
         throw std::logic_error("run_fwdctl before setup_fwd");
     }
-    std::vector<std::string> argv{"nsenter",     "--net=/run/netns/" + fwd_ns_,
+    std::vector<std::string> argv{"nsenter",     "--net=/run/netns/" + fwd_ns,
                                   fwdctl_path(), "--state-dir",
-                                  state_dir_,    "--pin-dir",
-                                  pin_dir_};
+                                  state_dir,     "--pin-dir",
+                                  pin_dir};
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
+}
+
+}  // namespace
+
+std::vector<std::string> NetnsFixture::fwdctl_argv(const std::vector<std::string>& args) const {
+    return fwdctl_argv_for(fwd_ns_, state_dir_, pin_dir_, args);
 }
 
 std::uint64_t NetnsFixture::fwd_counter(const std::string& name) const {
@@ -621,6 +631,33 @@ std::uint64_t NetnsFixture::fwd_counter(const std::string& name) const {
 CommandResult NetnsFixture::run_fwdctl(const std::vector<std::string>& args,
                                        milliseconds timeout) const {
     return run_command(fwdctl_argv(args), timeout);
+}
+
+CommandResult NetnsFixture::run_fwdctl_at(const std::string& pin_dir,
+                                          const std::vector<std::string>& args,
+                                          milliseconds timeout) const {
+    return run_command(fwdctl_argv_for(fwd_ns_, state_dir_, pin_dir, args), timeout);
+}
+
+std::string NetnsFixture::scratch_path(std::string_view name) const {
+    if (temp_dir_.empty()) {
+        throw std::logic_error("scratch_path before setup_fwd");
+    }
+    return temp_dir_ + "/" + std::string(name);
+}
+
+void NetnsFixture::remount_bpffs() {
+    if (bpffs_dir_.empty()) {
+        throw std::logic_error("remount_bpffs before setup_fwd");
+    }
+    if (::umount2(bpffs_dir_.c_str(), 0) != 0) {
+        throw std::runtime_error(
+            fmt::format("unmount bpffs on {}: {}", bpffs_dir_, errno_text(errno)));
+    }
+    if (::mount("bpf", bpffs_dir_.c_str(), "bpf", 0, nullptr) != 0) {
+        throw std::runtime_error(
+            fmt::format("mount bpffs on {}: {}", bpffs_dir_, errno_text(errno)));
+    }
 }
 
 void NetnsFixture::teardown() noexcept {

@@ -184,7 +184,18 @@ public:
     [[nodiscard]] std::uint64_t fwd_counter(const std::string& name) const;
     // The command line run_fwdctl runs (nsenter into the fwd namespace, private dirs).
     [[nodiscard]] std::vector<std::string> fwdctl_argv(const std::vector<std::string>& args) const;
+    // run_fwdctl with another pin dir (the same state dir).
+    [[nodiscard]] CommandResult run_fwdctl_at(
+        const std::string& pin_dir, const std::vector<std::string>& args,
+        std::chrono::milliseconds timeout = kCommandTimeout) const;
     [[nodiscard]] const std::string& pin_dir() const { return pin_dir_; }
+    // The private bpffs that holds pin_dir(); a test may make other pin dirs in it.
+    [[nodiscard]] const std::string& bpffs_dir() const { return bpffs_dir_; }
+    // A path in the fixture's temp dir (not on bpffs), removed at teardown.
+    [[nodiscard]] std::string scratch_path(std::string_view name) const;
+    // A reboot as bpffs sees it: unmounts the private bpffs (every pin in it goes) and mounts
+    // a fresh, empty one in its place. Throws on failure.
+    void remount_bpffs();
     // A cgroup v2 directory with no processes, made by setup_fwd (for socket programs that
     // must not affect the test).
     [[nodiscard]] const std::string& empty_cgroup() const { return empty_cgroup_; }

@@ -5,7 +5,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 
 #include "fwd/ctl/spec.h"
 #include "support/controller_fixture.h"
@@ -312,6 +315,138 @@ TEST_F(ControllerTest, CheckReportsDriftAndRepairFixesIt) {
     ASSERT_EQ(datapath_.mappings.size(), 2U);
     ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup));
     EXPECT_EQ(controller_->check(false)->exit_code, 0);
+}
+
+// Map sizes: chosen at attach, recorded in the state, and the bound for mapping ids.
+
+class MapSizesTest : public ControllerTest {
+protected:
+    static AttachOptions sized(std::optional<std::uint32_t> mappings,
+                               std::optional<std::uint32_t> flows) {
+        AttachOptions options;
+        options.max_mappings = mappings;
+        options.max_flows = flows;
+        return options;
+    }
+    std::string state_text() const {
+        std::ifstream in(store_->file_path());
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }
+};
+
+TEST_F(MapSizesTest, FullServiceMapRefusesTheWholeCommandAndChangesNothing) {
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup, sized(16, std::nullopt)));
+    ASSERT_TRUE(add("1001-1014", "172.17.0.2:1001-1014"));  // ids 1..14 of 15
+    const std::string before = state_text();
+    const int applied = datapath_.apply_calls;
+
+    auto two = add("2001-2002", "172.17.0.2:1-2");
+    ASSERT_FALSE(two);
+    EXPECT_EQ(two.error().code, ErrorCode::Full);
+    EXPECT_FALSE(two.error().is_usage_error());
+    EXPECT_EQ(two.error().message,
+              "the service map is full: it holds 15 mappings, 14 are in use, 2 more asked for "
+              "(its size is set when the maps are created: attach --max-mappings)");
+    auto published = publish("web", "172.17.0.3", {.specs = {"2001:80", "2002:81"}});
+    ASSERT_FALSE(published);
+    EXPECT_EQ(published.error().code, ErrorCode::Full);
+    EXPECT_EQ(state_text(), before);
+    EXPECT_EQ(datapath_.apply_calls, applied);
+    EXPECT_EQ(datapath_.mappings.size(), 14U);
+
+    ASSERT_TRUE(add("2001", "172.17.0.2:1"));  // id 15, the last one
+    EXPECT_EQ(datapath_.mappings.size(), 15U);
+    auto status = controller_->status(false);
+    ASSERT_TRUE(status);
+    EXPECT_NE(status->text.find("mappings: 15 of at most 15\n"), std::string::npos) << status->text;
+    EXPECT_NE(status->text.find("fwd_svc4     15/16\n"), std::string::npos) << status->text;
+}
+
+TEST_F(MapSizesTest, CapacityIsThePinnedMapsOnceLoaded) {
+    // Maps pinned by an earlier attach with 16 entries; the state file knows nothing of it.
+    datapath_.loaded = true;
+    datapath_.sizes = {16, 1024};
+    ASSERT_TRUE(add("1001-1015", "172.17.0.2:1001-1015"));
+    EXPECT_EQ(store_->load()->map_sizes, (loader::MapSizes{16, 1024})) << "ids 1..15 recorded "
+                                                                          "with the default sizes";
+    auto full = add("2001", "172.17.0.2:1");
+    ASSERT_FALSE(full);
+    EXPECT_EQ(full.error().code, ErrorCode::Full);
+}
+
+TEST_F(MapSizesTest, CapacityBeforeAttachIsTheRecordedSize) {
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup, sized(16, std::nullopt)));
+    ASSERT_TRUE(controller_->detach({}, true));
+    datapath_.loaded = false;  // a reboot: the maps are gone until restore
+    ASSERT_TRUE(add("1001-1015", "172.17.0.2:1001-1015"));
+    auto full = add("2001", "172.17.0.2:1");
+    ASSERT_FALSE(full);
+    EXPECT_EQ(full.error().code, ErrorCode::Full);
+}
+
+TEST_F(MapSizesTest, AttachRecordsSizesAndRestoreRecreatesTheMapsWithThem) {
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup, sized(32, 2048)));
+    ASSERT_TRUE(datapath_.last_load);
+    EXPECT_EQ(datapath_.last_load->sizes, (loader::MapSizes{32, 2048}));
+    EXPECT_TRUE(datapath_.last_load->max_mappings_explicit);
+    EXPECT_TRUE(datapath_.last_load->max_flows_explicit);
+    EXPECT_EQ(store_->load()->map_sizes, (loader::MapSizes{32, 2048}));
+
+    // A reboot: the maps are gone. restore asks for the recorded sizes for the maps it creates.
+    datapath_.loaded = false;
+    datapath_.attached.clear();
+    datapath_.sizes = loader::default_map_sizes();
+    ASSERT_TRUE(controller_->restore());
+    ASSERT_TRUE(datapath_.last_load);
+    EXPECT_EQ(datapath_.last_load->sizes, (loader::MapSizes{32, 2048}));
+    EXPECT_FALSE(datapath_.last_load->max_mappings_explicit);
+    EXPECT_FALSE(datapath_.last_load->max_flows_explicit);
+    EXPECT_EQ(datapath_.sizes, (loader::MapSizes{32, 2048}));
+}
+
+TEST_F(MapSizesTest, AttachWithoutSizesRecordsThePinnedOnes) {
+    datapath_.loaded = true;
+    datapath_.sizes = {64, 4096};
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup));
+    EXPECT_FALSE(datapath_.last_load->max_mappings_explicit);
+    EXPECT_EQ(store_->load()->map_sizes, (loader::MapSizes{64, 4096}));
+
+    // One size asked for: the other one keeps the recorded (pinned) size.
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup, sized(std::nullopt, 4096)));
+    EXPECT_EQ(datapath_.last_load->sizes, (loader::MapSizes{64, 4096}));
+    EXPECT_FALSE(datapath_.last_load->max_mappings_explicit);
+    EXPECT_TRUE(datapath_.last_load->max_flows_explicit);
+}
+
+TEST_F(MapSizesTest, SizeTooSmallForTheStateIsRefusedBeforeAnyMapIsMade) {
+    ASSERT_TRUE(add("1001-1020", "172.17.0.2:1001-1020"));  // before attach: ids 1..20
+    const std::string before = state_text();
+    auto refused = controller_->attach({"eth0"}, kCgroup, sized(16, std::nullopt));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::Full);
+    EXPECT_EQ(refused.error().message,
+              "the state's 20 mapping(s) use ids up to 20, but maps of --max-mappings 16 hold "
+              "ids 1..15");
+    EXPECT_FALSE(datapath_.last_load) << "load() ran: maps too small were made";
+    EXPECT_FALSE(datapath_.loaded);
+    EXPECT_EQ(state_text(), before);
+}
+
+TEST_F(MapSizesTest, PinnedMapsTooSmallForTheStateAreRefusedBeforeAttaching) {
+    ASSERT_TRUE(add("1001-1020", "172.17.0.2:1001-1020"));
+    datapath_.loaded = true;  // maps pinned with 16 entries by another state dir's attach
+    datapath_.sizes = {16, 1024};
+    const std::string before = state_text();
+    auto refused = controller_->attach({"eth0"}, kCgroup);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::Full);
+    EXPECT_TRUE(datapath_.attached.empty());
+    // An add must not record sizes the state's own ids do not fit either.
+    auto add_refused = add("2001", "172.17.0.2:1");
+    ASSERT_FALSE(add_refused);
+    EXPECT_EQ(add_refused.error().code, ErrorCode::Full);
+    EXPECT_EQ(datapath_.apply_calls, 0);
+    EXPECT_EQ(state_text(), before);
 }
 
 TEST(MappingDiff, ComputesRemovalsAndRetargets) {

@@ -402,6 +402,35 @@ TEST(MappingFormat, OrdersByAddressPortThenProtocol) {
 namespace fwd::ctl {
 namespace {
 
+TEST(AttachOptionsParsing, MapSizesWithinTheAbiBounds) {
+    const auto mappings = loader::max_mappings_bounds();
+    const auto flows = loader::max_flows_bounds();
+    EXPECT_EQ(mappings.min, 16U);
+    EXPECT_EQ(mappings.max, 1048576U);
+    EXPECT_EQ(flows.min, 1024U);
+    EXPECT_EQ(flows.max, 16777216U);
+    EXPECT_EQ(parse_max_mappings("16").value(), 16U);
+    EXPECT_EQ(parse_max_mappings("65536").value(), loader::default_map_sizes().max_mappings);
+    EXPECT_EQ(parse_max_mappings("1048576").value(), 1048576U);
+    EXPECT_EQ(parse_max_flows("1024").value(), 1024U);
+    EXPECT_EQ(parse_max_flows("16777216").value(), 16777216U);
+    for (const char* bad : {"", "15", "1048577", "-16", "+16", " 16", "16 ", "0x10", "1e5", "16k",
+                            "4294967312", "99999999999999999999"}) {
+        auto value = parse_max_mappings(bad);
+        ASSERT_FALSE(value) << bad;
+        EXPECT_EQ(value.error().code, ErrorCode::InvalidInput);
+    }
+    for (const char* bad : {"", "1023", "16777217", "0", "2k", "1024.0"}) {
+        auto value = parse_max_flows(bad);
+        ASSERT_FALSE(value) << bad;
+        EXPECT_EQ(value.error().code, ErrorCode::InvalidInput);
+    }
+    EXPECT_EQ(parse_max_mappings("8").error().message,
+              "invalid --max-mappings \"8\": must be a number from 16 to 1048576");
+    EXPECT_EQ(parse_max_flows("lots").error().message,
+              "invalid --max-flows \"lots\": must be a number from 1024 to 16777216");
+}
+
 TEST(AttachOptionsParsing, ModesAndSwitches) {
     EXPECT_EQ(parse_attach_mode("tc").value(), loader::AttachMode::Tc);
     EXPECT_EQ(parse_attach_mode("xdp").value(), loader::AttachMode::Xdp);

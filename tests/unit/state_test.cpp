@@ -55,6 +55,43 @@ TEST(StateFile, OlderFilesMeanTcModeAndFastPathOn) {
     EXPECT_TRUE(parsed->fast_path);
 }
 
+TEST(StateFile, RoundTripsMapSizes) {
+    State state = sample_state();
+    state.map_sizes = {16, 1024};
+    const std::string text = serialize_state(state);
+    EXPECT_NE(text.find(R"("max_mappings": 16)"), std::string::npos) << text;
+    auto parsed = parse_state(text);
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->map_sizes, (loader::MapSizes{16, 1024}));
+    EXPECT_EQ(*parsed, state);
+}
+
+TEST(StateFile, OlderFilesMeanDefaultMapSizes) {
+    // Written before the sizes could be chosen: the maps were made with the ABI defaults.
+    auto parsed = parse_state(R"({"version":1,"mappings":[{"host_ip":"0.0.0.0","host_port":80,
+        "proto":"tcp","container_ip":"1.1.1.1","container_port":80,"name":"","id":65535}],
+        "interfaces":[]})");
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->map_sizes, loader::default_map_sizes());
+    EXPECT_EQ(parsed->map_sizes, (loader::MapSizes{65536, 262144}));
+}
+
+// A mapping id must have a slot in maps of the recorded size (ids run 1..max_mappings-1).
+TEST(StateFile, MappingIdsAreBoundedByTheRecordedSize) {
+    const auto with = [](const std::string& sizes, std::uint32_t id) {
+        return parse_state(R"({"version":1,)" + sizes + R"("interfaces":[],"mappings":[
+            {"host_ip":"0.0.0.0","host_port":80,"proto":"tcp","container_ip":"1.1.1.1",
+             "container_port":80,"name":"","id":)" + std::to_string(id) + "}]}");
+    };
+    const std::string small = R"("map_sizes":{"max_mappings":16,"max_flows":1024},)";
+    const std::string large = R"("map_sizes":{"max_mappings":131072,"max_flows":1024},)";
+    EXPECT_TRUE(with(small, 15));
+    ASSERT_FALSE(with(small, 16));
+    EXPECT_NE(with(small, 16).error().message.find("mapping id out of range"), std::string::npos);
+    EXPECT_TRUE(with(large, 131071));
+    EXPECT_FALSE(with("", 65536));  // the default size holds ids up to 65535
+}
+
 TEST(StateFile, RejectsDefectsWithClearMessage) {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"", "not valid JSON"},
@@ -113,6 +150,22 @@ TEST(StateFile, RejectsDefectsWithClearMessage) {
             "container_ip":"1.1.1.1","container_port":1,"name":"","id":1,"allow":["10.0.0.1/8"]}],
             "interfaces":[]})",
          "host bits"},
+        {R"({"version":1,"mappings":[],"interfaces":[],"map_sizes":[16,1024]})",
+         "map_sizes is not an object"},
+        {R"({"version":1,"mappings":[],"interfaces":[],"map_sizes":{"max_mappings":16}})",
+         "map_sizes field max_flows missing"},
+        {R"({"version":1,"mappings":[],"interfaces":[],
+            "map_sizes":{"max_mappings":"16","max_flows":1024}})",
+         "map_sizes field max_mappings missing or not a number"},
+        {R"({"version":1,"mappings":[],"interfaces":[],
+            "map_sizes":{"max_mappings":8,"max_flows":1024}})",
+         "map_sizes field max_mappings is 8, not 16-1048576"},
+        {R"({"version":1,"mappings":[],"interfaces":[],
+            "map_sizes":{"max_mappings":16,"max_flows":-1}})",
+         "map_sizes field max_flows missing or not a number"},
+        {R"({"version":1,"mappings":[],"interfaces":[],
+            "map_sizes":{"max_mappings":16,"max_flows":4294967296}})",
+         "map_sizes field max_flows is 4294967296, not 1024-16777216"},
     };
     for (const auto& [text, expected] : cases) {
         auto parsed = parse_state(text);

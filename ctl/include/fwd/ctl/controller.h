@@ -3,6 +3,7 @@
 // on any failure neither changes.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +54,10 @@ struct PublishOptions {
 struct AttachOptions {
     loader::AttachMode mode = loader::AttachMode::Tc;
     std::optional<bool> fast_path;  // unset: keep the recorded setting (default on)
+    // Sizes for maps this attach creates; pinned maps must already have them. Unset: the sizes
+    // recorded in the state (the defaults in a new one) for new maps, any size for pinned ones.
+    std::optional<std::uint32_t> max_mappings;
+    std::optional<std::uint32_t> max_flows;
 };
 
 class Controller {
@@ -96,7 +101,11 @@ private:
     // `interfaces` names each interface with its mode (created_clsact is not read).
     [[nodiscard]] Result<CommandOutput> attach_recorded(
         const State& state, const std::vector<InterfaceRecord>& interfaces,
-        const std::vector<std::string>& cgroups, bool skip_missing);
+        const std::vector<std::string>& cgroups, bool skip_missing,
+        const loader::LoadOptions& load_options);
+    // Makes desired.map_sizes the sizes new mappings must fit: the pinned maps' once loaded
+    // (which the state's mappings must fit too), else the recorded ones attach will create.
+    [[nodiscard]] Result<void> adopt_map_sizes(State& desired);
 
     loader::Datapath& datapath_;
     const StateStore& store_;

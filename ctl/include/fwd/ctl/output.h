@@ -1,6 +1,7 @@
 // How fwdctl prints mappings, status and stats (text and JSON).
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -32,6 +33,7 @@ struct StatusReport {
     std::vector<loader::CgroupAttachment> cgroups;         // every cgroup in the state
     std::vector<loader::MapFill> maps;
     std::size_t mapping_count = 0;
+    std::optional<std::uint32_t> mapping_capacity;  // the pinned service map's, once loaded
     bool fast_path = true;
     std::optional<loader::KernelFeatures> features;  // probed when this command loaded programs
 };

@@ -59,6 +59,10 @@ struct ContainerSpec {
 // A switch such as attach --fast-path: "on" or "off".
 [[nodiscard]] Result<bool> parse_on_off(std::string_view text);
 
+// attach --max-mappings / --max-flows: a decimal count within the ABI header's bounds.
+[[nodiscard]] Result<std::uint32_t> parse_max_mappings(std::string_view text);
+[[nodiscard]] Result<std::uint32_t> parse_max_flows(std::string_view text);
+
 // "N" or "N-M" with 1 <= N <= M <= 65535 (decimal digits only).
 [[nodiscard]] Result<PortRange> parse_port_range(std::string_view text);
 

@@ -46,6 +46,9 @@ struct State {
     std::vector<AllocationCursor> cursors;
     std::vector<std::string> cgroups;  // cgroup v2 dirs with fwd's socket programs
     bool fast_path = true;  // translated packets go straight to the next hop (attach --fast-path)
+    // The maps' sizes (attach --max-mappings/--max-flows), so restore recreates them alike;
+    // mapping ids stay below max_mappings.
+    loader::MapSizes map_sizes = loader::default_map_sizes();
     bool operator==(const State&) const = default;
 
     [[nodiscard]] const ContainerRecord* find_container(std::string_view name) const;

@@ -13,8 +13,37 @@
 
 namespace fwd::loader {
 
-// Highest mapping id the data plane can count for (ids start at 1).
-[[nodiscard]] std::uint32_t max_mapping_id();
+// The sizes of the maps that grow with use. They are fixed when the maps are created (the first
+// attach, or after the pins are lost): a BPF map cannot be resized in place.
+struct MapSizes {
+    std::uint32_t max_mappings = 0;  // fwd_svc4, fwd_ports, and fwd_stats (indexed by mapping id)
+    std::uint32_t max_flows = 0;     // fwd_ct4 (LRU: a full table evicts its oldest flows)
+
+    // Mapping ids run 1..max_mapping_id(): they index fwd_stats, whose slot 0 is never used.
+    [[nodiscard]] std::uint32_t max_mapping_id() const { return max_mappings - 1; }
+    bool operator==(const MapSizes&) const = default;
+};
+
+// An inclusive range of legal map sizes.
+struct SizeBounds {
+    std::uint32_t min = 0;
+    std::uint32_t max = 0;
+
+    [[nodiscard]] bool contains(std::uint64_t size) const { return size >= min && size <= max; }
+};
+
+// From the ABI header: the sizes used unless attach asks for others, and the legal bounds.
+[[nodiscard]] MapSizes default_map_sizes();
+[[nodiscard]] SizeBounds max_mappings_bounds();
+[[nodiscard]] SizeBounds max_flows_bounds();
+
+// How load() sizes the maps. A map it creates gets `sizes`; a pinned map keeps its own size.
+// A size asked for explicitly (attach --max-mappings/--max-flows) must match the pinned maps.
+struct LoadOptions {
+    MapSizes sizes = default_map_sizes();
+    bool max_mappings_explicit = false;
+    bool max_flows_explicit = false;
+};
 
 struct MappingCounters {
     std::uint64_t packets_in = 0;  // client -> container
@@ -88,8 +117,11 @@ public:
 
     // True when the pinned maps exist, i.e. `attach` ran at least once.
     [[nodiscard]] virtual bool is_loaded() = 0;
-    // Loads the programs, creating the pinned maps or reusing compatible ones.
-    [[nodiscard]] virtual Result<void> load() = 0;
+    // Loads the programs, creating the pinned maps or reusing compatible ones; returns the
+    // sizes of the maps in use.
+    [[nodiscard]] virtual Result<MapSizes> load(const LoadOptions& options) = 0;
+    // The sizes of the pinned maps; needs is_loaded().
+    [[nodiscard]] virtual Result<MapSizes> map_sizes() = 0;
     // Turns the redirect fast path on or off for every interface (a map flag); needs load().
     [[nodiscard]] virtual Result<void> set_fast_path(bool enabled) = 0;
     // Attaches (or atomically replaces) fwd's programs on an interface; needs load(). In Tc
