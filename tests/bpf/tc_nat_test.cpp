@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "fwd_abi.h"
+#include "support/bpf_case_builder.h"
 #include "support/bpf_case_check.h"
 #include "support/bpf_datapath.h"
 #include "support/bpf_netns.h"
@@ -90,82 +91,20 @@ void PrintTo(const NatCase& c, std::ostream* os) {
     *os << c.name;
 }
 
-bool same_flow(const ConntrackEntry& a, const ConntrackEntry& b) {
-    return a.container_addr == b.container_addr && a.container_port == b.container_port &&
-           a.client_addr == b.client_addr && a.client_port == b.client_port && a.proto == b.proto;
-}
-
-// Builds one table row; each row names only what it is about. Call input() before the
-// outcome (output/passes/dropped), and conntrack() before new_flow().
-class CaseBuilder {
+// Builds one table row; each row names only what it is about.
+class CaseBuilder : public CaseBuilderBase<CaseBuilder, NatCase> {
 public:
-    explicit CaseBuilder(std::string name) { case_.name = std::move(name); }
+    explicit CaseBuilder(std::string name) : CaseBuilderBase(std::move(name)) {}
 
     CaseBuilder& on(Device device) {
         case_.device = device;
         return *this;
-    }
-    CaseBuilder& services(std::vector<ServiceEntry> services) {
-        case_.services = std::move(services);
-        return *this;
-    }
-    CaseBuilder& conntrack(std::vector<ConntrackEntry> entries) {
-        case_.conntrack = std::move(entries);
-        return *this;
-    }
-    CaseBuilder& input(Bytes input) {
-        case_.input = std::move(input);
-        return *this;
-    }
-    // Translated to `expected`: TC_ACT_OK.
-    CaseBuilder& output(Bytes expected) {
-        case_.expected = std::move(expected);
-        return *this;
-    }
-    // Passes unchanged (TC_ACT_OK), counted in `counter`.
-    CaseBuilder& passes(fwd_counter_id counter) {
-        case_.expected = case_.input;
-        return counts(counter);
     }
     // Dropped unchanged (TC_ACT_SHOT), counted in `counter`.
     CaseBuilder& dropped(fwd_counter_id counter) {
         case_.verdict = kVerdictShot;
         return passes(counter);
     }
-    // The first packet of a flow through mapping `mapping_id`, which tracks it as `flow`
-    // (replacing an entry with the same reply tuple).
-    CaseBuilder& new_flow(uint32_t mapping_id, const ConntrackEntry& flow) {
-        std::vector<ConntrackEntry> after;
-        for (const auto& entry : case_.conntrack) {
-            if (!same_flow(entry, flow)) {
-                after.push_back(entry);
-            }
-        }
-        after.push_back(flow);
-        case_.conntrack_after = std::move(after);
-        case_.stats.push_back({mapping_id, 1, 0, 1});
-        return counts(FWD_CNT_NAT_IN).counts(FWD_CNT_CT_CREATED);
-    }
-    // A later forward packet of a flow through mapping `mapping_id` that is already tracked.
-    CaseBuilder& tracked_in(uint32_t mapping_id) {
-        case_.stats.push_back({mapping_id, 1, 0, 0});
-        return counts(FWD_CNT_NAT_IN);
-    }
-    // A reply of a flow through mapping `mapping_id`.
-    CaseBuilder& reply_out(uint32_t mapping_id) {
-        case_.stats.push_back({mapping_id, 0, 1, 0});
-        return counts(FWD_CNT_NAT_OUT);
-    }
-    // One more bump of `counter`.
-    CaseBuilder& counts(fwd_counter_id counter) {
-        case_.counters.push_back({counter, 1});
-        return *this;
-    }
-
-    [[nodiscard]] NatCase build() const { return case_; }
-
-private:
-    NatCase case_;
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -58,6 +58,7 @@
 #include <vector>
 
 #include "fwd_abi.h"
+#include "support/bpf_case_builder.h"
 #include "support/bpf_case_check.h"
 #include "support/bpf_datapath.h"
 #include "support/bpf_netns.h"
@@ -185,17 +186,11 @@ void PrintTo(const PacketCase& c, std::ostream* os) {
     *os << c.name;
 }
 
-bool same_flow(const ConntrackEntry& a, const ConntrackEntry& b) {
-    return a.container_addr == b.container_addr && a.container_port == b.container_port &&
-           a.client_addr == b.client_addr && a.client_port == b.client_port && a.proto == b.proto;
-}
-
 // Builds one table row; each row names only what it is about. Call input() before the outcome,
 // and conntrack() before new_flow().
-class CaseBuilder {
+class CaseBuilder : public CaseBuilderBase<CaseBuilder, PacketCase> {
 public:
-    CaseBuilder(Prog prog, std::string name) {
-        case_.name = std::move(name);
+    CaseBuilder(Prog prog, std::string name) : CaseBuilderBase(std::move(name)) {
         case_.prog = prog;
         case_.verdict = prog == Prog::Xdp ? kXdpPass : kTcOk;
     }
@@ -207,18 +202,6 @@ public:
     // `attach --fast-path off`.
     CaseBuilder& fast_path_off() {
         case_.config_flags = FWD_CONFIG_NO_FAST_PATH;
-        return *this;
-    }
-    CaseBuilder& services(std::vector<ServiceEntry> services) {
-        case_.services = std::move(services);
-        return *this;
-    }
-    CaseBuilder& conntrack(std::vector<ConntrackEntry> entries) {
-        case_.conntrack = std::move(entries);
-        return *this;
-    }
-    CaseBuilder& input(Bytes input) {
-        case_.input = std::move(input);
         return *this;
     }
 
@@ -240,54 +223,12 @@ public:
         case_.expected = case_.input;
         return *this;
     }
-
     // TC sent the packet, now `expected`, straight to the next hop.
     CaseBuilder& redirected(Bytes expected) {
         case_.verdict = kTcRedirect;
         case_.expected = std::move(expected);
         return counts(FWD_CNT_REDIRECT);
     }
-    // TC handed the packet, now `expected`, to the stack (TC_ACT_OK).
-    CaseBuilder& output(Bytes expected) {
-        case_.expected = std::move(expected);
-        return *this;
-    }
-    // TC passed the packet unchanged (TC_ACT_OK), counted in `counter`.
-    CaseBuilder& passes(fwd_counter_id counter) {
-        case_.expected = case_.input;
-        return counts(counter);
-    }
-    // The first packet of a flow through mapping `mapping_id`, which tracks it as `flow`.
-    CaseBuilder& new_flow(uint32_t mapping_id, const ConntrackEntry& flow) {
-        std::vector<ConntrackEntry> after;
-        for (const auto& entry : case_.conntrack) {
-            if (!same_flow(entry, flow)) after.push_back(entry);
-        }
-        after.push_back(flow);
-        case_.conntrack_after = std::move(after);
-        case_.stats.push_back({mapping_id, 1, 0, 1});
-        return counts(FWD_CNT_NAT_IN).counts(FWD_CNT_CT_CREATED);
-    }
-    // A later forward packet of a tracked flow through mapping `mapping_id`, translated by TC.
-    CaseBuilder& tracked_in(uint32_t mapping_id) {
-        case_.stats.push_back({mapping_id, 1, 0, 0});
-        return counts(FWD_CNT_NAT_IN);
-    }
-    // A reply of a flow through mapping `mapping_id`, translated by TC.
-    CaseBuilder& reply_out(uint32_t mapping_id) {
-        case_.stats.push_back({mapping_id, 0, 1, 0});
-        return counts(FWD_CNT_NAT_OUT);
-    }
-    // One more bump of `counter`.
-    CaseBuilder& counts(fwd_counter_id counter) {
-        case_.counters.push_back({counter, 1});
-        return *this;
-    }
-
-    [[nodiscard]] PacketCase build() const { return case_; }
-
-private:
-    PacketCase case_;
 };
 
 // ---------------------------------------------------------------------------------------------
