@@ -434,7 +434,7 @@ Result<CommandOutput> Controller::status(bool json) {
     return CommandOutput{format_status(report, json), {}};
 }
 
-Result<CommandOutput> Controller::stats(bool json) {
+Result<CommandOutput> Controller::stats(StatsFormat format) {
     auto state = store_.load();
     if (!state) return state.error();
     if (!datapath_.is_loaded())
@@ -451,7 +451,7 @@ Result<CommandOutput> Controller::stats(bool json) {
     auto maps = datapath_.map_fill();
     if (!maps) return maps.error();
     report.maps = *maps;
-    return CommandOutput{format_stats(report, json), {}};
+    return CommandOutput{format_stats(report, format), {}};
 }
 
 }  // namespace fwd::ctl

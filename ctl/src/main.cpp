@@ -46,7 +46,8 @@ commands:
   del HOST                        remove that mapping (or range)
   list                            one line per mapping
   status                          attached interfaces, programs, map fill
-  stats                           per-mapping packets and bytes, counters
+  stats [--format text|json|prometheus]
+                                  per-mapping packets and bytes, counters, map fill
   restore                         after a reboot: re-attach and refill the maps from the state
   check [--repair]                compare maps and state; exit 1 and list the drift; --repair
                                   makes the maps follow the state
@@ -75,7 +76,7 @@ const std::map<std::string, CommandSpec>& commands() {
         {"del", {1, 1, {}}},
         {"list", {0, 0, {}}},
         {"status", {0, 0, {}}},
-        {"stats", {0, 0, {}}},
+        {"stats", {0, 0, {"format"}}},
         {"restore", {0, 0, {}}},
         {"check", {0, 0, {"repair"}}},
         {"publish", {1, 1, {"ip", "ip6", "publish", "publish-all", "expose", "env", "allow", "dry-run"}}},
@@ -141,7 +142,8 @@ po::options_description option_table() {
         ("allow", po::value<std::vector<std::string>>()->composing(), "add, publish: only clients in CIDR (or one address) may open new flows; repeatable")
         ("dry-run", "publish: print what would be done, change nothing")
         ("link", po::value<std::vector<std::string>>()->composing(), "link-env: SERVER[:ALIAS]")
-        ("repair", "check: make the maps follow the state file");
+        ("repair", "check: make the maps follow the state file")
+        ("format", po::value<std::string>(), "stats: text (default), json or prometheus (text exposition format)");
     return options;
 }
 
@@ -154,7 +156,7 @@ void check_command(const std::string& command, const std::vector<std::string>& a
         throw UsageError{"wrong number of arguments for " + command + " (see fwdctl --help)"};
     for (const char* option : {"mode", "fast-path", "cgroup", "max-mappings", "max-flows", "name", "all", "ip",
                                "ip6", "publish", "publish-all", "expose", "env", "allow", "dry-run", "link",
-                               "repair"})
+                               "repair", "format"})
         if (vm.count(option) != 0 && spec.options.count(option) == 0)
             throw UsageError{fmt::format("option --{} does not apply to {}", option, command)};
     if (command == "detach" && (args.empty() == (vm.count("all") == 0)))
@@ -194,6 +196,21 @@ fwd::ctl::PublishOptions publish_options(const std::string& name, const po::vari
     options.dry_run = vm.count("dry-run") != 0;
     options.json = vm.count("json") != 0;
     return options;
+}
+
+// stats --format text|json|prometheus; --json is --format json.
+fwd::ctl::StatsFormat stats_format(const po::variables_map& vm) {
+    const bool json = vm.count("json") != 0;
+    if (vm.count("format") == 0) return json ? fwd::ctl::StatsFormat::Json : fwd::ctl::StatsFormat::Text;
+    const auto& text = vm["format"].as<std::string>();
+    const auto format = text == "text"         ? fwd::ctl::StatsFormat::Text
+                        : text == "json"       ? fwd::ctl::StatsFormat::Json
+                        : text == "prometheus" ? fwd::ctl::StatsFormat::Prometheus
+                                               : throw UsageError{"unknown --format \"" + text +
+                                                                  "\" (use text, json or prometheus)"};
+    if (json && format != fwd::ctl::StatsFormat::Json)
+        throw UsageError{"--json and --format " + text + " contradict each other"};
+    return format;
 }
 
 // What a command does once fwdctl may act. prepare() parses every argument first (throwing
@@ -265,7 +282,8 @@ Action prepare(const std::string& command, const std::vector<std::string>& args,
     }
     if (command == "status")
         return [=](fwd::ctl::Controller& controller) { return controller.status(json); };
-    return [=](fwd::ctl::Controller& controller) { return controller.stats(json); };
+    const auto format = stats_format(vm);
+    return [=](fwd::ctl::Controller& controller) { return controller.stats(format); };
 }
 
 // Validates every input before anything is touched; throws UsageError.

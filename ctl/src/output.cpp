@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
 
 namespace fwd::ctl {
 namespace {
@@ -144,8 +147,98 @@ std::string format_status(const StatusReport& report, bool as_json) {
     return text;
 }
 
-std::string format_stats(const StatsReport& report, bool as_json) {
-    if (as_json) {
+namespace {
+
+// A label value in the exposition format: backslash, double quote and newline escaped.
+std::string prometheus_label(const std::string& value) {
+    std::string escaped;
+    for (const char c : value) {
+        if (c == '\\' || c == '"') escaped += '\\';
+        if (c == '\n') {
+            escaped += "\\n";
+            continue;
+        }
+        escaped += c;
+    }
+    return escaped;
+}
+
+// The labels that name a mapping: its host side, container side and owner.
+std::string mapping_labels(const Mapping& mapping) {
+    return fmt::format(R"(host_ip="{}",host_port="{}",proto="{}",container_ip="{}",)"
+                       R"(container_port="{}",name="{}")",
+                       mapping.host_addr.to_string(), mapping.host_port, to_string(mapping.proto),
+                       mapping.container_addr.to_string(), mapping.container_port,
+                       prometheus_label(mapping.name));
+}
+
+void metric_header(std::string& text, const char* name, const char* type, const char* help) {
+    text += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+// A global counter's family and label: pass_* are packets passed unchanged (by reason), drop_*
+// packets dropped (by reason), err_* failures, the rest what the data plane did.
+std::pair<const char*, std::string> counter_metric(const std::string& counter) {
+    const auto after = [&](std::size_t prefix) { return counter.substr(prefix); };
+    if (counter.rfind("pass_", 0) == 0) return {"fwd_packets_passed_total", "reason=\"" + after(5) + "\""};
+    if (counter.rfind("drop_", 0) == 0) return {"fwd_packets_dropped_total", "reason=\"" + after(5) + "\""};
+    if (counter.rfind("err_", 0) == 0) return {"fwd_errors_total", "kind=\"" + after(4) + "\""};
+    return {"fwd_events_total", "event=\"" + counter + "\""};
+}
+
+std::string format_prometheus(const StatsReport& report) {
+    std::string text;
+    const auto per_direction = [&](const char* family, const char* help, auto in, auto out) {
+        metric_header(text, family, "counter", help);
+        for (const auto& row : report.rows) {
+            const auto labels = mapping_labels(row.mapping);
+            text += fmt::format("{}{{{},direction=\"in\"}} {}\n", family, labels, in(row.counters));
+            text += fmt::format("{}{{{},direction=\"out\"}} {}\n", family, labels, out(row.counters));
+        }
+    };
+    using Counters = loader::MappingCounters;
+    per_direction("fwd_mapping_packets_total",
+                  "Packets translated through a mapping (in: client to container, out: replies).",
+                  [](const Counters& c) { return c.packets_in; },
+                  [](const Counters& c) { return c.packets_out; });
+    per_direction("fwd_mapping_bytes_total",
+                  "Bytes translated through a mapping (in: client to container, out: replies).",
+                  [](const Counters& c) { return c.bytes_in; },
+                  [](const Counters& c) { return c.bytes_out; });
+    metric_header(text, "fwd_mapping_new_flows_total", "counter",
+                  "Flows a mapping started tracking.");
+    for (const auto& row : report.rows)
+        text += fmt::format("fwd_mapping_new_flows_total{{{}}} {}\n", mapping_labels(row.mapping),
+                            row.counters.new_flows);
+    // One family at a time (the format wants each family's samples together).
+    for (const char* family : {"fwd_packets_passed_total", "fwd_packets_dropped_total",
+                               "fwd_errors_total", "fwd_events_total"}) {
+        bool header = false;
+        for (const auto& counter : report.counters) {
+            const auto [name, label] = counter_metric(counter.name);
+            if (std::string_view(name) != family) continue;
+            if (!header) {
+                metric_header(text, family, "counter",
+                              "Data-plane counters (fwdctl stats), by reason or event.");
+                header = true;
+            }
+            text += fmt::format("{}{{{}}} {}\n", family, label, counter.value);
+        }
+    }
+    metric_header(text, "fwd_map_entries", "gauge", "Entries in a BPF map (conntrack fill: fwd_ct4).");
+    for (const auto& map : report.maps)
+        text += fmt::format("fwd_map_entries{{map=\"{}\"}} {}\n", map.name, map.entries);
+    metric_header(text, "fwd_map_max_entries", "gauge", "Size of a BPF map.");
+    for (const auto& map : report.maps)
+        text += fmt::format("fwd_map_max_entries{{map=\"{}\"}} {}\n", map.name, map.max_entries);
+    return text;
+}
+
+}  // namespace
+
+std::string format_stats(const StatsReport& report, StatsFormat format) {
+    if (format == StatsFormat::Prometheus) return format_prometheus(report);
+    if (format == StatsFormat::Json) {
         json rows = json::array();
         for (const auto& row : report.rows) {
             json item = mapping_json(row.mapping);

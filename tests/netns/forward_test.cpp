@@ -300,6 +300,18 @@ TEST_F(EndToEnd, CountersCount) {
     ASSERT_TRUE(count.has_value()) << "no packets_in for 0.0.0.0:80/tcp in stats --json:\n"
                                    << stats.out;
     EXPECT_TRUE(counted) << "packets_in is " << *count << " after traffic:\n" << stats.out;
+
+    // The same numbers for the node_exporter textfile collector.
+    const CommandResult prometheus = fwdctl({"stats", "--format", "prometheus"});
+    ASSERT_TRUE(prometheus.ok()) << prometheus.describe();
+    const std::string sample =
+        "fwd_mapping_packets_total{host_ip=\"0.0.0.0\",host_port=\"80\",proto=\"tcp\","
+        "container_ip=\"172.30.0.2\",container_port=\"8080\",name=\"\",direction=\"in\"} ";
+    const auto at = prometheus.out.find(sample);
+    ASSERT_NE(at, std::string::npos) << prometheus.out;
+    EXPECT_GE(std::stoull(prometheus.out.substr(at + sample.size())), *count);
+    EXPECT_NE(prometheus.out.find("fwd_map_entries{map=\"fwd_ct4\"} 1\n"), std::string::npos)
+        << prometheus.out;
 }
 
 TEST_F(EndToEnd, BadInputExitsTwo) {
@@ -313,6 +325,11 @@ TEST_F(EndToEnd, BadInputExitsTwo) {
         {"add", "0.0.0.0:70000/tcp", "172.30.0.2:80"},
         {"add", "300.1.1.1:80", "172.30.0.2:80"},
         {"add", "80/sctp", "172.30.0.2:80"},
+        {"add", "81", "172.30.0.2:80", "--allow", "10.0.0.1/8"},
+        {"add", "81", "172.30.0.2:80", "--allow", "10.0.0.0/40"},
+        {"stats", "--format", "xml"},
+        {"stats", "--json", "--format", "prometheus"},
+        {"list", "--format", "json"},
     };
     for (const auto& args : bad) {
         const CommandResult r = fwdctl(args);

@@ -256,7 +256,7 @@ TEST_F(ControllerTest, AttachRecordsCgroupAndStatusShowsIt) {
 }
 
 TEST_F(ControllerTest, StatsNeedAttach) {
-    auto failed = controller_->stats(false);
+    auto failed = controller_->stats(StatsFormat::Text);
     ASSERT_FALSE(failed);
     EXPECT_EQ(failed.error().code, ErrorCode::NotFound);
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fwd/ctl/docker_spec.h"
+#include "fwd/ctl/output.h"
 #include "fwd/ctl/port_allocator.h"
 #include "fwd/ctl/spec.h"
 #include "fwd/ctl/state.h"
@@ -77,7 +78,7 @@ public:
     [[nodiscard]] Result<CommandOutput> del(const HostSpec& host);
     [[nodiscard]] Result<CommandOutput> list(bool json);
     [[nodiscard]] Result<CommandOutput> status(bool json);
-    [[nodiscard]] Result<CommandOutput> stats(bool json);
+    [[nodiscard]] Result<CommandOutput> stats(StatsFormat format);
     // Re-attaches the recorded interfaces and refills the maps from the state file.
     [[nodiscard]] Result<CommandOutput> restore();
     // Compares the maps with the state file and lists the drift (exit 1 if any); with

@@ -48,6 +48,9 @@ struct StatsReport {
     std::vector<loader::GlobalCounter> counters;
     std::vector<loader::MapFill> maps;
 };
-[[nodiscard]] std::string format_stats(const StatsReport& report, bool json);
+// `stats`: a table, `--json`, or `--format prometheus` (the text exposition format, for the
+// node_exporter textfile collector).
+enum class StatsFormat { Text, Json, Prometheus };
+[[nodiscard]] std::string format_stats(const StatsReport& report, StatsFormat format);
 
 }  // namespace fwd::ctl
