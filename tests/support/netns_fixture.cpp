@@ -593,6 +593,19 @@ void NetnsFixture::setup_fwd(const std::string& fwd_ns) {
     }
 }
 
+void NetnsFixture::remount_bpffs() {
+    if (bpffs_dir_.empty()) {
+        throw std::logic_error("remount_bpffs before setup_fwd");
+    }
+    if (!unmount(bpffs_dir_)) {
+        throw std::runtime_error(fmt::format("cannot unmount the bpffs on {}", bpffs_dir_));
+    }
+    if (::mount("bpf", bpffs_dir_.c_str(), "bpf", 0, nullptr) != 0) {
+        throw std::runtime_error(
+            fmt::format("mount bpffs on {}: {}", bpffs_dir_, errno_text(errno)));
+    }
+}
+
 std::vector<std::string> NetnsFixture::fwdctl_argv(const std::vector<std::string>& args) const {
     if (fwd_ns_.empty()) {
         throw std::logic_error("run_fwdctl before setup_fwd");

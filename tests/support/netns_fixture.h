@@ -187,6 +187,9 @@ public:
     // must not affect the test).
     [[nodiscard]] const std::string& empty_cgroup() const { return empty_cgroup_; }
     [[nodiscard]] const std::string& state_dir() const { return state_dir_; }
+    // What a reboot does to fwd's pins: unmounts the private bpffs (every pin in it is gone)
+    // and mounts a fresh, empty one in its place. Throws on failure.
+    void remount_bpffs();
 
     // Best-effort teardown (the destructor calls it; calling it twice is harmless).
     void teardown() noexcept;
