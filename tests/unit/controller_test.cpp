@@ -5,10 +5,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "fwd/ctl/spec.h"
 #include "support/controller_fixture.h"
@@ -447,6 +450,42 @@ TEST_F(MapSizesTest, PinnedMapsTooSmallForTheStateAreRefusedBeforeAttaching) {
     EXPECT_EQ(add_refused.error().code, ErrorCode::Full);
     EXPECT_EQ(datapath_.apply_calls, 0);
     EXPECT_EQ(state_text(), before);
+}
+
+// A kill -9 between the map writes and the state save leaves the maps off the state. Whichever
+// mutating command runs next makes them agree again: commit diffs the desired state against
+// the maps as they are, not against the state it loaded.
+TEST_F(ControllerTest, NextMutatingCommandReconcilesDrift) {
+    ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup));
+    ASSERT_TRUE(add("80", "172.17.0.2:8080"));
+    ASSERT_TRUE(publish("web", "172.17.0.3", {.specs = {"81:8081"}}));
+    const auto drift = [this] {
+        std::erase_if(datapath_.mappings, [](const Mapping& m) { return m.host_port == 81; });
+        datapath_.mappings[0].container_port = 9999;
+        Mapping stray;
+        stray.host_port = 82;
+        stray.container_addr = Ipv4Addr::from_octets(10, 0, 0, 9);
+        stray.container_port = 1;
+        stray.id = 77;
+        datapath_.mappings.push_back(stray);
+    };
+    const std::vector<std::pair<std::string, std::function<Result<CommandOutput>()>>> commands = {
+        {"add", [this] { return add("90", "172.17.0.2:9090"); }},
+        {"del", [this] { return controller_->del(host("90")); }},
+        {"publish", [this] { return publish("db", "172.17.0.4", {.specs = {"5432:5432"}}); }},
+        {"unpublish", [this] { return controller_->unpublish("db"); }},
+    };
+    for (const auto& [name, command] : commands) {
+        SCOPED_TRACE(name);
+        drift();
+        ASSERT_EQ(controller_->check(false)->exit_code, 1);
+        auto out = command();
+        ASSERT_TRUE(out) << out.error().message;
+        auto check = controller_->check(false);
+        ASSERT_TRUE(check);
+        EXPECT_EQ(check->exit_code, 0) << check->text;
+    }
+    EXPECT_EQ(datapath_.mappings.size(), 2U);
 }
 
 TEST(MappingDiff, ComputesRemovalsAndRetargets) {
