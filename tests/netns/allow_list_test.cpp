@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/main_topology_test.h"
 #include "support/netns_fixture.h"
 
 namespace fwd::test {
@@ -25,40 +26,18 @@ constexpr milliseconds kReplyTimeout{3000};
 constexpr milliseconds kSilence{1500};
 constexpr const char* kOtherNetwork = "10.99.0.0/16";  // holds no address of the test
 
-class AllowList : public ::testing::Test {
+class AllowList : public MainTopologyTest {
 protected:
     void SetUp() override {
-        if (!running_as_root()) {
-            GTEST_SKIP() << "needs root: creates network namespaces, mounts bpffs and loads "
-                            "BPF programs";
+        MainTopologyTest::SetUp();
+        if (!IsSkipped()) {
+            ASSERT_NO_FATAL_FAILURE(Attach());
         }
-        net_ = std::make_unique<NetnsFixture>("fwda-");
-        topo_ = build_main_topology(*net_);
-        net_->setup_fwd(topo_.host);
-        Fwdctl({"attach", MainTopology::kUplink, MainTopology::kBridge, "--cgroup",
-                net_->empty_cgroup()});
     }
-
-    void TearDown() override {
-        servers_.clear();
-        udp_servers_.clear();
-        net_.reset();
-    }
-
-    void Fwdctl(const std::vector<std::string>& args) const {
-        const CommandResult r = net_->run_fwdctl(args);
-        ASSERT_TRUE(r.ok()) << r.describe();
-    }
-
-    std::unique_ptr<NetnsFixture> net_;
-    MainTopology topo_;
-    std::vector<std::unique_ptr<TcpTagServer>> servers_;
-    std::vector<std::unique_ptr<UdpTagServer>> udp_servers_;
 };
 
 TEST_F(AllowList, AdmitsListedClientsAndDropsOthers) {
-    servers_.push_back(std::make_unique<TcpTagServer>(
-        topo_.c1, Endpoint{MainTopology::kC1Addr, 8080}, "c1"));
+    StartTcpServer(topo_.c1, 8080, "c1");
     ASSERT_NO_FATAL_FAILURE(Fwdctl({"add", "80", "172.30.0.2:8080", "--allow", "10.77.1.0/24",
                                     "--allow", kOtherNetwork}));
     ASSERT_NO_FATAL_FAILURE(
@@ -71,14 +50,14 @@ TEST_F(AllowList, AdmitsListedClientsAndDropsOthers) {
     EXPECT_EQ(allowed.request("hello", kReplyTimeout), "c1 10.77.1.2 hello")
         << "the client's address survives";
 
-    const std::size_t accepted = servers_[0]->accepted();
-    const std::uint64_t drops = net_->fwd_counter("drop_not_allowed");
+    const std::size_t accepted = tcp_servers_[0]->accepted();
+    const std::uint64_t drops = Counter("drop_not_allowed");
     TcpConnection refused = TcpConnection::connect(
         topo_.client, {MainTopology::kHostUplinkAddr, 81}, kSilence);
     EXPECT_FALSE(refused.ok()) << "a client outside the published port's allow-list connected";
     EXPECT_EQ(refused.error(), ETIMEDOUT) << "dropped, not refused: " << refused.error_text();
-    EXPECT_EQ(servers_[0]->accepted(), accepted);
-    EXPECT_GE(net_->fwd_counter("drop_not_allowed"), drops + 1);
+    EXPECT_EQ(tcp_servers_[0]->accepted(), accepted);
+    EXPECT_GE(Counter("drop_not_allowed"), drops + 1);
 
     const CommandResult list = net_->run_fwdctl({"list"});
     ASSERT_TRUE(list.ok()) << list.describe();
@@ -90,8 +69,7 @@ TEST_F(AllowList, AdmitsListedClientsAndDropsOthers) {
 // A mapping removed and added back with a list that leaves the client out stops the client's
 // open UDP flow at once: its conntrack entry is gone, so the next datagram asks again.
 TEST_F(AllowList, ReAddedWithANarrowerListStopsAnOpenFlow) {
-    udp_servers_.push_back(std::make_unique<UdpTagServer>(
-        topo_.c1, Endpoint{MainTopology::kC1Addr, 53}, "c1"));
+    StartUdpServer(topo_.c1, 53, "c1");
     ASSERT_NO_FATAL_FAILURE(
         Fwdctl({"add", "5353/udp", "172.30.0.2:53", "--allow", MainTopology::kClientAddr}));
     const Endpoint published{MainTopology::kHostUplinkAddr, 5353};
@@ -105,7 +83,7 @@ TEST_F(AllowList, ReAddedWithANarrowerListStopsAnOpenFlow) {
         Fwdctl({"add", "5353/udp", "172.30.0.2:53", "--allow", kOtherNetwork}));
     const auto after = udp_request(topo_.client, published, "two", kSilence, kClientPort);
     EXPECT_FALSE(after.has_value()) << "answered: " << after->payload;
-    EXPECT_GE(net_->fwd_counter("drop_not_allowed"), 1U);
+    EXPECT_GE(Counter("drop_not_allowed"), 1U);
 }
 
 }  // namespace

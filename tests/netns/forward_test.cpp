@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "support/main_topology_test.h"
 #include "support/netns_fixture.h"
 
 namespace fwd::test {
@@ -102,46 +103,8 @@ std::optional<std::uint64_t> packets_in(const std::string& stats_json, int port,
     return std::nullopt;
 }
 
-class EndToEnd : public ::testing::Test {
+class EndToEnd : public MainTopologyTest {
 protected:
-    void SetUp() override {
-        if (!running_as_root()) {
-            GTEST_SKIP() << "needs root: creates network namespaces, mounts bpffs and loads "
-                            "BPF programs";
-        }
-        net_ = std::make_unique<NetnsFixture>("fwdt-");
-        topo_ = build_main_topology(*net_);
-        net_->setup_fwd(topo_.host);
-    }
-
-    // The socket programs go to an empty cgroup: these tests exercise the TC path, and the
-    // simulated client shares this kernel (tests/netns/host_local_test.cpp covers the hooks).
-    [[nodiscard]] std::string empty_cgroup() const { return net_->empty_cgroup(); }
-
-    void TearDown() override {
-        // Servers first (their sockets pin the namespaces), then the topology.
-        tcp_servers_.clear();
-        udp_servers_.clear();
-        net_.reset();
-    }
-
-    [[nodiscard]] CommandResult fwdctl(const std::vector<std::string>& args) const {
-        return net_->run_fwdctl(args);
-    }
-
-    void Attach(const std::vector<std::string>& options = {}) {
-        std::vector<std::string> args = {"attach", MainTopology::kUplink, MainTopology::kBridge,
-                                         "--cgroup", empty_cgroup()};
-        args.insert(args.end(), options.begin(), options.end());
-        const CommandResult r = fwdctl(args);
-        ASSERT_TRUE(r.ok()) << r.describe();
-    }
-
-    // One global counter from `fwdctl stats --json`.
-    [[nodiscard]] std::uint64_t Counter(const std::string& name) const {
-        return net_->fwd_counter(name);
-    }
-
     // `rounds` request/response exchanges on one TCP connection and one UDP request each,
     // from the client through 0.0.0.0:80/tcp and 0.0.0.0:5353/udp to c1.
     void ExchangeTcpAndUdp(int rounds) {
@@ -172,29 +135,6 @@ protected:
         ASSERT_TRUE(r.ok()) << r.describe();
         EXPECT_EQ(r.out, host + " -> " + container + "\n") << r.describe();
     }
-
-    void StartTcpServer(const std::string& ns, std::uint16_t port, const std::string& tag) {
-        tcp_servers_.push_back(std::make_unique<TcpTagServer>(ns, Endpoint{"0.0.0.0", port}, tag));
-    }
-
-    void StartUdpServer(const std::string& ns, std::uint16_t port, const std::string& tag) {
-        udp_servers_.push_back(std::make_unique<UdpTagServer>(ns, Endpoint{"0.0.0.0", port}, tag));
-    }
-
-    // Connects from the client namespace to dst and checks one exchange: the client sees dst
-    // as its peer, and the server tagged `tag` saw the client's own address.
-    void ExpectTcpReachesContainer(const Endpoint& dst, const std::string& tag) {
-        TcpConnection conn = TcpConnection::connect(topo_.client, dst, kConnectTimeout);
-        ASSERT_TRUE(conn.ok()) << "connect to " << dst.str() << ": " << conn.error_text();
-        EXPECT_EQ(conn.peer(), dst);
-        EXPECT_EQ(conn.request("hello", kReplyTimeout),
-                  tag + " " + MainTopology::kClientAddr + " hello");
-    }
-
-    std::unique_ptr<NetnsFixture> net_;
-    MainTopology topo_;
-    std::vector<std::unique_ptr<TcpTagServer>> tcp_servers_;
-    std::vector<std::unique_ptr<UdpTagServer>> udp_servers_;
 };
 
 TEST_F(EndToEnd, TcpThroughMapping) {

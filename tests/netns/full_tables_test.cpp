@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "support/main_topology_test.h"
 #include "support/netns_fixture.h"
 
 namespace fwd::test {
@@ -143,29 +144,8 @@ int send_from_many_ports(const std::string& ns, const Endpoint& dst, std::uint16
     });
 }
 
-class FullTables : public ::testing::Test {
+class FullTables : public MainTopologyTest {
 protected:
-    void SetUp() override {
-        if (!running_as_root()) {
-            GTEST_SKIP() << "needs root: creates network namespaces, mounts bpffs and loads "
-                            "BPF programs";
-        }
-        net_ = std::make_unique<NetnsFixture>("fwdt-");
-        topo_ = build_main_topology(*net_);
-        net_->setup_fwd(topo_.host);
-    }
-
-    void TearDown() override {
-        // Servers first (their sockets pin the namespaces), then the topology.
-        tcp_servers_.clear();
-        udp_servers_.clear();
-        net_.reset();
-    }
-
-    [[nodiscard]] CommandResult fwdctl(const std::vector<std::string>& args) const {
-        return net_->run_fwdctl(args);
-    }
-
     // `attach up0 fbr0` with the socket programs on an empty cgroup, plus `options`.
     [[nodiscard]] std::vector<std::string> AttachArgs(
         const std::vector<std::string>& options = {}) const {
@@ -173,11 +153,6 @@ protected:
                                          "--cgroup", net_->empty_cgroup()};
         args.insert(args.end(), options.begin(), options.end());
         return args;
-    }
-
-    void Attach(const std::vector<std::string>& options = {}) {
-        const CommandResult r = fwdctl(AttachArgs(options));
-        ASSERT_TRUE(r.ok()) << r.describe();
     }
 
     void Add(const std::string& host, const std::string& container) {
@@ -206,18 +181,6 @@ protected:
         }
         ADD_FAILURE() << "no map " << name << " in status --json:\n" << r.out;
         return {0, 0};
-    }
-
-    // One global counter from `fwdctl stats --json`.
-    [[nodiscard]] std::uint64_t Counter(const std::string& name) const {
-        const CommandResult r = fwdctl({"stats", "--json"});
-        EXPECT_TRUE(r.ok()) << r.describe();
-        const Json doc = Json::parse(r.out, nullptr, /*allow_exceptions=*/false);
-        if (doc.is_discarded() || !doc.contains("counters") || !doc["counters"].contains(name)) {
-            ADD_FAILURE() << "no counter " << name << " in stats --json:\n" << r.out;
-            return 0;
-        }
-        return doc["counters"][name].get<std::uint64_t>();
     }
 
     // What a failed command must leave as it was.
@@ -250,22 +213,6 @@ protected:
         EXPECT_EQ(check.exit_code, 0) << check.describe();
     }
 
-    void StartTcpServer(const std::string& ns, std::uint16_t port, const std::string& tag) {
-        tcp_servers_.push_back(std::make_unique<TcpTagServer>(ns, Endpoint{"0.0.0.0", port}, tag));
-    }
-
-    void StartUdpServer(const std::string& ns, std::uint16_t port, const std::string& tag) {
-        udp_servers_.push_back(std::make_unique<UdpTagServer>(ns, Endpoint{"0.0.0.0", port}, tag));
-    }
-
-    // One exchange from the client: the server tagged `tag` saw the client's own address.
-    void ExpectTcpReachesContainer(const Endpoint& dst, const std::string& tag) {
-        TcpConnection conn = TcpConnection::connect(topo_.client, dst, kConnectTimeout);
-        ASSERT_TRUE(conn.ok()) << "connect to " << dst.str() << ": " << conn.error_text();
-        EXPECT_EQ(conn.request("hello", kReplyTimeout),
-                  tag + " " + MainTopology::kClientAddr + " hello");
-    }
-
     // A reboot as fwd sees it: the bpffs is new and empty (the pins, and the socket programs'
     // links they held, are gone) and no tc program is left on the interfaces; the state file
     // stays.
@@ -293,11 +240,6 @@ protected:
             ExpectOneLineError(net_->run_fwdctl_at(pin_dir, args), 1, fragments);
         }
     }
-
-    std::unique_ptr<NetnsFixture> net_;
-    MainTopology topo_;
-    std::vector<std::unique_ptr<TcpTagServer>> tcp_servers_;
-    std::vector<std::unique_ptr<UdpTagServer>> udp_servers_;
 };
 
 // --max-mappings 16 holds ids 1..15. A 16th mapping is refused before any map write, whatever

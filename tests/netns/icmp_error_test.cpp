@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/main_topology_test.h"
 #include "support/netns_fixture.h"
 
 namespace fwd::test {
@@ -98,28 +99,8 @@ int send_until_path_mtu(const Fd& fd, size_t size, int mtu) {
     return seen;
 }
 
-class IcmpErrors : public ::testing::Test {
+class IcmpErrors : public MainTopologyTest {
 protected:
-    void SetUp() override {
-        if (!running_as_root()) {
-            GTEST_SKIP() << "needs root: creates network namespaces, mounts bpffs and loads "
-                            "BPF programs";
-        }
-        net_ = std::make_unique<NetnsFixture>("fwdi-");
-        topo_ = build_main_topology(*net_);
-        net_->setup_fwd(topo_.host);
-    }
-
-    void TearDown() override { net_.reset(); }
-
-    void Attach(const std::vector<std::string>& options = {}) {
-        std::vector<std::string> args = {"attach", MainTopology::kUplink, MainTopology::kBridge,
-                                         "--cgroup", net_->empty_cgroup()};
-        args.insert(args.end(), options.begin(), options.end());
-        const CommandResult r = net_->run_fwdctl(args);
-        ASSERT_TRUE(r.ok()) << r.describe();
-    }
-
     // 0.0.0.0:5353/udp -> c1:53.
     void AddUdpMapping() {
         const CommandResult r = net_->run_fwdctl(
@@ -148,10 +129,6 @@ protected:
         net_->wait_carrier(topo_.client, "far0");
     }
 
-    [[nodiscard]] uint64_t Counter(const std::string& name) const {
-        return net_->fwd_counter(name);
-    }
-
     // A client's datagram too big for the container's link: the host's "fragmentation needed"
     // must quote the client's own packet (the published address and port), or the client's
     // kernel finds no socket for it and never learns the path MTU.
@@ -166,8 +143,6 @@ protected:
         EXPECT_GE(Counter("icmp_error_nat"), 1U);
     }
 
-    std::unique_ptr<NetnsFixture> net_;
-    MainTopology topo_;
     std::string far_;
 };
 

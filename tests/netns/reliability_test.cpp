@@ -38,6 +38,7 @@
 #include <tuple>
 #include <vector>
 
+#include "support/main_topology_test.h"
 #include "support/netns_fixture.h"
 
 #ifndef FWD_RESTORE_UNIT_PATH
@@ -414,38 +415,8 @@ std::vector<MappingRow> printed_mappings(const std::string& out, const std::stri
     return rows;
 }
 
-class Reliability : public ::testing::Test {
+class Reliability : public MainTopologyTest {
 protected:
-    void SetUp() override {
-        if (!running_as_root()) {
-            GTEST_SKIP() << "needs root: creates network namespaces, mounts bpffs and loads "
-                            "BPF programs";
-        }
-        net_ = std::make_unique<NetnsFixture>("fwdt-");
-        topo_ = build_main_topology(*net_);
-        net_->setup_fwd(topo_.host);
-    }
-
-    void TearDown() override {
-        // Servers first (their sockets pin the namespaces), then the topology.
-        tcp_servers_.clear();
-        udp_servers_.clear();
-        net_.reset();
-    }
-
-    [[nodiscard]] CommandResult fwdctl(const std::vector<std::string>& args) const {
-        return net_->run_fwdctl(args);
-    }
-
-    // `fwdctl attach up0 fbr0` (socket programs on an empty cgroup: the TC path is under test).
-    void Attach(const std::vector<std::string>& options = {}) {
-        std::vector<std::string> args = {"attach", MainTopology::kUplink, MainTopology::kBridge,
-                                         "--cgroup", net_->empty_cgroup()};
-        args.insert(args.end(), options.begin(), options.end());
-        const CommandResult r = fwdctl(args);
-        ASSERT_TRUE(r.ok()) << r.describe();
-    }
-
     void Add(const std::string& host, const std::string& container) {
         const CommandResult r = fwdctl({"add", host, container});
         ASSERT_TRUE(r.ok()) << r.describe();
@@ -456,39 +427,11 @@ protected:
         EXPECT_TRUE(check.ok()) << check.describe();
     }
 
-    void StartTcpServer(const std::string& ns, std::uint16_t port, const std::string& tag) {
-        tcp_servers_.push_back(std::make_unique<TcpTagServer>(ns, Endpoint{"0.0.0.0", port}, tag));
-    }
-
-    void StartUdpServer(const std::string& ns, std::uint16_t port, const std::string& tag) {
-        udp_servers_.push_back(std::make_unique<UdpTagServer>(ns, Endpoint{"0.0.0.0", port}, tag));
-    }
-
-    // A new connection from the client to dst reaches the server tagged `tag`.
-    void ExpectTcpReachesContainer(const Endpoint& dst, const std::string& tag) {
-        TcpConnection conn = TcpConnection::connect(topo_.client, dst, kConnectTimeout);
-        ASSERT_TRUE(conn.ok()) << "connect to " << dst.str() << ": " << conn.error_text();
-        EXPECT_EQ(conn.request("hello", kReplyTimeout),
-                  tag + " " + MainTopology::kClientAddr + " hello");
-    }
-
     void ExpectUdpReachesContainer(const Endpoint& dst, const std::string& tag) {
         const auto reply = udp_request(topo_.client, dst, "ping", kReplyTimeout);
         ASSERT_TRUE(reply.has_value()) << "no UDP reply from " << dst.str();
         EXPECT_EQ(reply->from, dst);
         EXPECT_EQ(reply->payload, tag + " " + MainTopology::kClientAddr + " ping");
-    }
-
-    // One global counter from `fwdctl stats --json`.
-    [[nodiscard]] std::uint64_t Counter(const std::string& name) const {
-        const CommandResult r = fwdctl({"stats", "--json"});
-        const Json doc = Json::parse(r.out, nullptr, /*allow_exceptions=*/false);
-        if (!r.ok() || doc.is_discarded() || !doc.contains("counters") ||
-            !doc["counters"].contains(name)) {
-            ADD_FAILURE() << "no counter " << name << " in stats --json:\n" << r.describe();
-            return 0;
-        }
-        return doc["counters"][name].get<std::uint64_t>();
     }
 
     // Entries in one pinned map, from `fwdctl status --json`.
@@ -566,11 +509,6 @@ protected:
         std::printf("[ figures  ] %s\n", line.c_str());
         RecordProperty("figures", line);
     }
-
-    std::unique_ptr<NetnsFixture> net_;
-    MainTopology topo_;
-    std::vector<std::unique_ptr<TcpTagServer>> tcp_servers_;
-    std::vector<std::unique_ptr<UdpTagServer>> udp_servers_;
 };
 
 // ---------------------------------------------------------------------------------------------
