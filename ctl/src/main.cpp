@@ -10,9 +10,11 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "fwd/ctl/config_file.h"
 #include "fwd/ctl/controller.h"
 #include "fwd/ctl/spec.h"
 #include "fwd/ctl/state.h"
@@ -34,11 +36,12 @@ constexpr const char* kUsage = R"(usage: fwdctl [OPTIONS] COMMAND [ARGS]
 Publishes container ports with eBPF (TC) instead of iptables DNAT and docker-proxy.
 
 commands:
-  attach IFACE... [--mode tc|xdp] [--fast-path on|off] [--cgroup PATH]
+  attach [IFACE...] [--mode tc|xdp] [--fast-path on|off] [--cgroup PATH]
          [--max-mappings N] [--max-flows N]
-                                  load the programs, attach them to the interfaces, and the
-                                  socket programs (host-local access) to the cgroup; map
-                                  sizes are set when the maps are created (first attach)
+                                  load the programs, attach them to the interfaces (none
+                                  named: the config file's), and the socket programs
+                                  (host-local access) to the cgroup; map sizes are set when
+                                  the maps are created (first attach)
   detach IFACE... | --all         detach from interfaces
   add HOST CONTAINER [--name N] [--allow CIDR]...
                                   publish HOST=[ADDR:]PORT[-END][/PROTO] on CONTAINER=ADDR:PORT[-END];
@@ -122,6 +125,7 @@ po::options_description option_table() {
         ("help,h", "show this help")
         ("version", "print the version")
         ("verbose,v", po::value<std::vector<bool>>()->zero_tokens()->composing(), "more logging (-vv: libbpf too)")
+        ("config", po::value<std::string>(), "defaults for these options (env FWD_CONFIG, default /etc/fwd/fwd.conf if it exists)")
         ("state-dir", po::value<std::string>(), "state dir (env FWD_STATE_DIR, default /var/lib/fwd)")
         ("pin-dir", po::value<std::string>(), "bpffs pin dir (env FWD_PIN_DIR, default /sys/fs/bpf/fwd)")
         ("port-range", po::value<std::string>(), "host-port pool A-B (env FWD_PORT_RANGE, default 49000-49900)")
@@ -286,6 +290,43 @@ Action prepare(const std::string& command, const std::vector<std::string>& args,
     return [=](fwd::ctl::Controller& controller) { return controller.stats(format); };
 }
 
+// The config file's values for what the command line did not give. The environment variables
+// of the global options still beat the file; a command takes only its own options from it
+// (attach: interfaces when none are named, mode, fast-path, cgroup and the map sizes). Each
+// value is checked here, so a bad one names the file.
+void apply_config(po::variables_map& vm, const std::string& command,
+                  std::vector<std::string>& args) {
+    const bool named = vm.count("config") != 0 || std::getenv("FWD_CONFIG") != nullptr;
+    const std::string path = vm.count("config") ? vm["config"].as<std::string>()
+                                                : env_or("FWD_CONFIG", fwd::ctl::kDefaultConfigPath);
+    const auto config = value_or_usage(fwd::ctl::read_config(path, named));
+    if (!config) return;
+    const auto check = [&](const std::string& key, auto parse) {
+        if (auto ok = parse(config->at(key)); !ok)
+            throw UsageError{fmt::format("{}: {}: {}", path, key, ok.error().message)};
+    };
+    const auto take = [&](const std::string& key, const char* env, auto parse) {
+        if (config->count(key) == 0 || vm.count(key) != 0) return;
+        if (env != nullptr && std::getenv(env) != nullptr) return;
+        check(key, parse);
+        vm.insert({key, po::variable_value(boost::any(config->at(key)), false)});
+    };
+    const auto any = [](const std::string&) { return fwd::Result<void>{}; };
+    take("state-dir", "FWD_STATE_DIR", any);
+    take("pin-dir", "FWD_PIN_DIR", any);
+    take("port-range", "FWD_PORT_RANGE", fwd::ctl::parse_pool_range);
+    if (command != "attach") return;
+    if (args.empty() && config->count("interfaces") != 0) {
+        std::istringstream names(config->at("interfaces"));
+        for (std::string name; names >> name;) args.push_back(name);
+    }
+    take("mode", nullptr, fwd::ctl::parse_attach_mode);
+    take("fast-path", nullptr, fwd::ctl::parse_on_off);
+    take("cgroup", nullptr, any);
+    take("max-mappings", nullptr, fwd::ctl::parse_max_mappings);
+    take("max-flows", nullptr, fwd::ctl::parse_max_flows);
+}
+
 // Validates every input before anything is touched; throws UsageError.
 struct Invocation {
     std::string command;
@@ -296,13 +337,14 @@ struct Invocation {
     fwd::ctl::PortRange pool;
 };
 
-Invocation validate(const po::variables_map& vm) {
+Invocation validate(po::variables_map& vm) {
     Invocation inv;
     auto positional = vm.count("args") ? vm["args"].as<std::vector<std::string>>()
                                        : std::vector<std::string>{};
     if (positional.empty()) throw UsageError{"no command given (see fwdctl --help)"};
     inv.command = positional.front();
     inv.args.assign(positional.begin() + 1, positional.end());
+    apply_config(vm, inv.command, inv.args);
     check_command(inv.command, inv.args, vm);
     if (vm.count("mode")) (void)value_or_usage(fwd::ctl::parse_attach_mode(vm["mode"].as<std::string>()));
     if (vm.count("fast-path"))
