@@ -3,7 +3,12 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
@@ -12,6 +17,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fwd/ctl/config_file.h"
@@ -49,8 +55,9 @@ commands:
   del HOST                        remove that mapping (or range)
   list                            one line per mapping
   status                          attached interfaces, programs, map fill
-  stats [--format text|json|prometheus]
-                                  per-mapping packets and bytes, counters, map fill
+  stats [--format text|json|prometheus] [--watch [--interval SECONDS]]
+                                  per-mapping packets and bytes, counters, map fill; --watch
+                                  prints them again every interval until interrupted
   restore                         after a reboot: re-attach and refill the maps from the state
   check [--repair]                compare maps and state; exit 1 and list the drift; --repair
                                   makes the maps follow the state
@@ -79,7 +86,7 @@ const std::map<std::string, CommandSpec>& commands() {
         {"del", {1, 1, {}}},
         {"list", {0, 0, {}}},
         {"status", {0, 0, {}}},
-        {"stats", {0, 0, {"format"}}},
+        {"stats", {0, 0, {"format", "watch", "interval"}}},
         {"restore", {0, 0, {}}},
         {"check", {0, 0, {"repair"}}},
         {"publish", {1, 1, {"ip", "ip6", "publish", "publish-all", "expose", "env", "allow", "dry-run"}}},
@@ -147,7 +154,9 @@ po::options_description option_table() {
         ("dry-run", "publish: print what would be done, change nothing")
         ("link", po::value<std::vector<std::string>>()->composing(), "link-env: SERVER[:ALIAS]")
         ("repair", "check: make the maps follow the state file")
-        ("format", po::value<std::string>(), "stats: text (default), json or prometheus (text exposition format)");
+        ("format", po::value<std::string>(), "stats: text (default), json or prometheus (text exposition format)")
+        ("watch", "stats: print again every --interval until interrupted (a live view)")
+        ("interval", po::value<std::string>(), "stats --watch: seconds between views, 0.1-3600 (default 1)");
     return options;
 }
 
@@ -160,7 +169,7 @@ void check_command(const std::string& command, const std::vector<std::string>& a
         throw UsageError{"wrong number of arguments for " + command + " (see fwdctl --help)"};
     for (const char* option : {"mode", "fast-path", "cgroup", "max-mappings", "max-flows", "name", "all", "ip",
                                "ip6", "publish", "publish-all", "expose", "env", "allow", "dry-run", "link",
-                               "repair", "format"})
+                               "repair", "format", "watch", "interval"})
         if (vm.count(option) != 0 && spec.options.count(option) == 0)
             throw UsageError{fmt::format("option --{} does not apply to {}", option, command)};
     if (command == "detach" && (args.empty() == (vm.count("all") == 0)))
@@ -335,7 +344,24 @@ struct Invocation {
     std::string state_dir;
     std::string pin_dir;
     fwd::ctl::PortRange pool;
+    std::optional<std::chrono::milliseconds> watch;  // stats --watch: the interval
 };
+
+// stats --interval: seconds as a decimal, 0.1 to 3600.
+std::chrono::milliseconds watch_interval(const po::variables_map& vm) {
+    if (vm.count("interval") == 0) return std::chrono::milliseconds{1000};
+    const auto& text = vm["interval"].as<std::string>();
+    std::size_t used = 0;
+    double seconds = 0;
+    try {
+        seconds = std::stod(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != text.size() || !(seconds >= 0.1 && seconds <= 3600))
+        throw UsageError{"--interval \"" + text + "\": seconds from 0.1 to 3600"};
+    return std::chrono::milliseconds{static_cast<long>(seconds * 1000)};
+}
 
 Invocation validate(po::variables_map& vm) {
     Invocation inv;
@@ -358,6 +384,8 @@ Invocation validate(po::variables_map& vm) {
     inv.pool = value_or_usage(fwd::ctl::parse_pool_range(pool));
     if (inv.state_dir.empty() || inv.pin_dir.empty()) throw UsageError{"empty directory option"};
     inv.action = prepare(inv.command, inv.args, vm);
+    if (vm.count("interval") != 0 && vm.count("watch") == 0) throw UsageError{"--interval needs --watch"};
+    if (vm.count("watch") != 0) inv.watch = watch_interval(vm);
     return inv;
 }
 
@@ -366,9 +394,8 @@ int fail(const fwd::Error& error) {
     return error.is_usage_error() ? kExitUsage : kExitFailed;
 }
 
-int execute(const Invocation& inv) {
-    // Every command reads or changes root-only state (0700 state dir, 0600 pins): say so once.
-    if (auto allowed = fwd::loader::check_admin_privileges(); !allowed) return fail(allowed.error());
+// One run of the command: the state dir is locked for as long as it takes.
+int run_once(const Invocation& inv) {
     auto store = fwd::ctl::StateStore::open(inv.state_dir);
     if (!store) return fail(store.error());
     auto datapath = fwd::loader::make_kernel_datapath(inv.pin_dir);
@@ -379,6 +406,38 @@ int execute(const Invocation& inv) {
     for (const auto& warning : output->warnings) fwd::log::warn(warning);
     std::cout << output->text << std::flush;
     return output->exit_code;
+}
+
+volatile std::sig_atomic_t g_interrupted = 0;
+
+void on_interrupt(int /*signal*/) { g_interrupted = 1; }
+
+// stats --watch: the command again every `interval` until SIGINT or SIGTERM, each run taking
+// the state dir's lock only while it reads (other fwdctl commands go on meanwhile). A
+// terminal gets a cleared screen and a header per view.
+int watch(const Invocation& inv, std::chrono::milliseconds interval) {
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+    const bool terminal = ::isatty(STDOUT_FILENO) != 0;
+    constexpr std::chrono::milliseconds kTick{50};  // how soon an interrupt is noticed
+    while (g_interrupted == 0) {
+        if (terminal) std::cout << "\033[H\033[2J";
+        const auto now = std::time(nullptr);
+        char stamp[32] = {};
+        std::strftime(stamp, sizeof(stamp), "%F %T", std::localtime(&now));
+        std::cout << "fwdctl stats, " << stamp << ", every " << interval.count() << " ms\n";
+        if (const int status = run_once(inv); status != kExitOk) return status;
+        for (auto waited = std::chrono::milliseconds{0}; waited < interval && g_interrupted == 0;
+             waited += kTick)
+            std::this_thread::sleep_for(kTick);
+    }
+    return kExitOk;
+}
+
+int execute(const Invocation& inv) {
+    // Every command reads or changes root-only state (0700 state dir, 0600 pins): say so once.
+    if (auto allowed = fwd::loader::check_admin_privileges(); !allowed) return fail(allowed.error());
+    return inv.watch ? watch(inv, *inv.watch) : run_once(inv);
 }
 
 }  // namespace

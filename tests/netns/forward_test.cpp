@@ -254,6 +254,31 @@ TEST_F(EndToEnd, CountersCount) {
         << prometheus.out;
 }
 
+// stats --watch prints a new view every interval until it is stopped, and does not hold the
+// state dir's lock in between: other commands go on meanwhile.
+TEST_F(EndToEnd, StatsWatchPrintsAgainAndLetsOtherCommandsRun) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    ASSERT_NO_FATAL_FAILURE(Add("0.0.0.0:80/tcp", "172.30.0.2:8080"));
+    CommandResult watched;
+    std::thread watcher([&] {
+        watched = run_command(net_->fwdctl_argv({"stats", "--watch", "--interval", "0.2"}),
+                              milliseconds{2000});
+    });
+    std::this_thread::sleep_for(milliseconds{300});
+    const CommandResult added = fwdctl({"add", "0.0.0.0:81/tcp", "172.30.0.2:8081"});
+    watcher.join();
+    EXPECT_TRUE(added.ok()) << added.describe();
+    EXPECT_TRUE(watched.timed_out) << watched.describe();
+    std::size_t views = 0;
+    for (std::size_t at = 0; (at = watched.out.find("fwdctl stats, ", at)) != std::string::npos;
+         ++at)
+        ++views;
+    EXPECT_GE(views, 3U) << watched.out;
+    EXPECT_NE(watched.out.find("0.0.0.0:81/tcp -> 172.30.0.2:8081"), std::string::npos)
+        << "a later view shows the mapping added meanwhile:\n"
+        << watched.out;
+}
+
 TEST_F(EndToEnd, BadInputExitsTwo) {
     ASSERT_NO_FATAL_FAILURE(Attach());
     ASSERT_NO_FATAL_FAILURE(Add("0.0.0.0:80/tcp", "172.30.0.2:8080"));
@@ -268,6 +293,9 @@ TEST_F(EndToEnd, BadInputExitsTwo) {
         {"add", "81", "172.30.0.2:80", "--allow", "10.0.0.1/8"},
         {"add", "81", "172.30.0.2:80", "--allow", "10.0.0.0/40"},
         {"stats", "--format", "xml"},
+        {"stats", "--watch", "--interval", "0.01"},
+        {"stats", "--watch", "--interval", "1s"},
+        {"stats", "--interval", "1"},
         {"stats", "--json", "--format", "prometheus"},
         {"list", "--format", "json"},
     };
