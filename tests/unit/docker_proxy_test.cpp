@@ -1,0 +1,65 @@
+// fwd-docker-proxy's command line: the flags dockerd passes, in the forms Go's flag package
+// accepts, newer flags ignored, and one clear error for anything else.
+#include "fwd/ctl/docker_proxy.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fwd::ctl {
+namespace {
+
+TEST(DockerProxyArgs, ReadsWhatDockerdPasses) {
+    const ProxyRequest expected{Proto::Udp, Ipv4Addr::from_octets(127, 0, 0, 1), 5353,
+                                Ipv4Addr::from_octets(172, 17, 0, 2), 53};
+    const std::vector<std::vector<std::string>> forms = {
+        {"-proto", "udp", "-host-ip", "127.0.0.1", "-host-port", "5353", "-container-ip",
+         "172.17.0.2", "-container-port", "53"},
+        {"--proto=udp", "--host-ip=127.0.0.1", "--host-port=5353", "--container-ip=172.17.0.2",
+         "--container-port=53"},
+        // Newer dockerd versions add flags: a switch, and one with its value attached.
+        {"-proto", "udp", "-host-ip", "127.0.0.1", "-host-port", "5353", "-container-ip",
+         "172.17.0.2", "-container-port", "53", "-use-listen-fd", "-some-future=1"},
+    };
+    for (const auto& args : forms) {
+        const auto request = parse_proxy_args(args);
+        ASSERT_TRUE(request) << request.error().message;
+        EXPECT_EQ(*request, expected);
+    }
+}
+
+TEST(DockerProxyArgs, RejectsWhatItCannotServe) {
+    const std::vector<std::string> base = {"-proto", "tcp", "-host-ip", "0.0.0.0",
+                                           "-host-port", "80", "-container-ip", "172.17.0.2",
+                                           "-container-port", "8080"};
+    const auto with = [&](std::size_t index, const std::string& value) {
+        auto args = base;
+        args[index] = value;
+        return args;
+    };
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {with(1, "sctp"), "sctp"},
+        {with(3, "::"), "IPv6"},
+        {with(5, "0"), "-host-port \"0\": not a port 1-65535"},
+        {with(9, "80-81"), "-container-port \"80-81\": not a port"},
+        {std::vector<std::string>(base.begin(), base.end() - 2), "missing -container-port"},
+        {std::vector<std::string>(base.begin(), base.end() - 1), "flag -container-port needs a value"},
+        {{"tcp"}, "unexpected argument \"tcp\""},
+    };
+    for (const auto& [args, message] : cases) {
+        const auto request = parse_proxy_args(args);
+        ASSERT_FALSE(request) << message;
+        EXPECT_NE(request.error().message.find(message), std::string::npos)
+            << request.error().message;
+    }
+}
+
+TEST(DockerProxyArgs, MappingNamesAreValidAndPerProcess) {
+    EXPECT_EQ(proxy_mapping_name(4242), "docker-proxy.4242");
+    EXPECT_NE(proxy_mapping_name(1), proxy_mapping_name(2));
+}
+
+}  // namespace
+}  // namespace fwd::ctl
