@@ -42,6 +42,19 @@ protected:
     }
     std::string list() { return controller_->list(false).value().text; }
 
+    // What a crash between the map and the state updates leaves: the mapping on port 81 lost,
+    // the first one retargeted, and a stray one on port 82 that the state never had.
+    void drift_maps() {
+        std::erase_if(datapath_.mappings, [](const Mapping& m) { return m.host_port == 81; });
+        datapath_.mappings[0].container_port = 9999;
+        Mapping stray;
+        stray.host_port = 82;
+        stray.container_addr = Ipv4Addr::from_octets(10, 0, 0, 9);
+        stray.container_port = 1;
+        stray.id = 77;
+        datapath_.mappings.push_back(stray);
+    }
+
     struct Publish {
         std::vector<std::string> specs;
         bool all = false;

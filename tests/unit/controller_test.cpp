@@ -291,15 +291,7 @@ TEST_F(ControllerTest, CheckReportsDriftAndRepairFixesIt) {
     EXPECT_EQ(clean->exit_code, 0);
     EXPECT_EQ(clean->text, "ok: 2 mapping(s), maps and state agree\n");
 
-    // A crash between map and state updates: one mapping lost, one stray, one retargeted.
-    std::erase_if(datapath_.mappings, [](const Mapping& m) { return m.host_port == 81; });
-    datapath_.mappings[0].container_port = 9999;
-    Mapping stray;
-    stray.host_port = 82;
-    stray.container_addr = Ipv4Addr::from_octets(10, 0, 0, 9);
-    stray.container_port = 1;
-    stray.id = 77;
-    datapath_.mappings.push_back(stray);
+    drift_maps();
     datapath_.attached.erase("eth0");
 
     auto drift = controller_->check(false);
@@ -459,16 +451,6 @@ TEST_F(ControllerTest, NextMutatingCommandReconcilesDrift) {
     ASSERT_TRUE(controller_->attach({"eth0"}, kCgroup));
     ASSERT_TRUE(add("80", "172.17.0.2:8080"));
     ASSERT_TRUE(publish("web", "172.17.0.3", {.specs = {"81:8081"}}));
-    const auto drift = [this] {
-        std::erase_if(datapath_.mappings, [](const Mapping& m) { return m.host_port == 81; });
-        datapath_.mappings[0].container_port = 9999;
-        Mapping stray;
-        stray.host_port = 82;
-        stray.container_addr = Ipv4Addr::from_octets(10, 0, 0, 9);
-        stray.container_port = 1;
-        stray.id = 77;
-        datapath_.mappings.push_back(stray);
-    };
     const std::vector<std::pair<std::string, std::function<Result<CommandOutput>()>>> commands = {
         {"add", [this] { return add("90", "172.17.0.2:9090"); }},
         {"del", [this] { return controller_->del(host("90")); }},
@@ -477,7 +459,7 @@ TEST_F(ControllerTest, NextMutatingCommandReconcilesDrift) {
     };
     for (const auto& [name, command] : commands) {
         SCOPED_TRACE(name);
-        drift();
+        drift_maps();
         ASSERT_EQ(controller_->check(false)->exit_code, 1);
         auto out = command();
         ASSERT_TRUE(out) << out.error().message;
