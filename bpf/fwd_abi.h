@@ -33,13 +33,18 @@
 #define FWD_MAP_SOCK4 fwd_sock4
 #define FWD_MAP_PORTS fwd_ports
 #define FWD_MAP_ALLOW4 fwd_allow4
+#define FWD_MAP_SVC6 fwd_svc6
+#define FWD_MAP_CT6 fwd_ct6
+#define FWD_MAP_LOCAL6 fwd_local6
+#define FWD_MAP_SOCK6 fwd_sock6
+#define FWD_MAP_ALLOW6 fwd_allow6
 
 #define FWD_STRINGIFY_(x) #x
 #define FWD_STRINGIFY(x) FWD_STRINGIFY_(x)
 
 /*
- * Map sizes. FWD_MAX_MAPPINGS (fwd_svc4, fwd_stats, fwd_ports) and FWD_CT_MAX_ENTRIES
- * (fwd_ct4) are the defaults; `fwdctl attach --max-mappings/--max-flows` may choose other
+ * Map sizes. FWD_MAX_MAPPINGS (fwd_svc4, fwd_svc6, fwd_stats, fwd_ports) and
+ * FWD_CT_MAX_ENTRIES (fwd_ct4, fwd_ct6: each family has that many flows) are the defaults; `fwdctl attach --max-mappings/--max-flows` may choose other
  * sizes within the _MIN.._MAX bounds, which the loader sets before it creates the maps. A
  * pinned map keeps the size it was created with. Mapping ids index fwd_stats, so they run
  * 1..max_mappings-1.
@@ -134,6 +139,57 @@ FWD_ASSERT_SIZE(struct fwd_ct4_value, 24);
 /* fwd_ct4_value.flags: a TCP FIN or RST was seen; a new SYN on the tuple clears it. */
 #define FWD_CT_FLAG_CLOSING (1U << 0)
 
+/*
+ * IPv6 twins of the structs above. An address is four big-endian 32-bit words
+ * (struct in6_addr's s6_addr32, and bpf_sock_addr's user_ip6), so the BPF side
+ * compares and checksums it a word at a time. The wildcard is all zero (::).
+ * A mapping is of one family: IPv6 host addresses map to IPv6 containers.
+ */
+struct fwd_svc6_key {
+	__be32 host_addr[4];
+	__be16 host_port;
+	__u8 proto;
+	__u8 pad[1]; /* must be zero */
+};
+FWD_ASSERT_SIZE(struct fwd_svc6_key, 20);
+
+struct fwd_svc6_value {
+	__be32 container_addr[4];
+	__be16 container_port;
+	__u16 flags; /* FWD_SVC_FLAG_* */
+	__u32 mapping_id;
+};
+FWD_ASSERT_SIZE(struct fwd_svc6_value, 24);
+
+/* As fwd_allow4_key: prefixlen is FWD_ALLOW4_ID_BITS + the network's prefix length (0..128). */
+struct fwd_allow6_key {
+	__u32 prefixlen;
+	__u32 mapping_id;
+	__be32 addr[4];
+};
+FWD_ASSERT_SIZE(struct fwd_allow6_key, 24);
+
+struct fwd_ct6_key {
+	__be32 container_addr[4];
+	__be32 client_addr[4];
+	__be16 container_port;
+	__be16 client_port;
+	__u8 proto;
+	__u8 pad[3]; /* must be zero */
+};
+FWD_ASSERT_SIZE(struct fwd_ct6_key, 40);
+
+struct fwd_ct6_value {
+	__be32 host_addr[4]; /* the concrete address the client used, never :: */
+	__be16 host_port;
+	__u16 flags; /* FWD_CT_FLAG_* */
+	__u32 mapping_id;
+	__u32 container_ifindex; /* as in fwd_ct4_value */
+	__u32 pad; /* must be zero */
+	__u64 last_seen_ns;
+};
+FWD_ASSERT_SIZE(struct fwd_ct6_value, 40);
+
 /* Per-mapping counters, one slot per mapping id in a per-CPU array. */
 struct fwd_mapping_stats {
 	__u64 packets_in;  /* client -> container, translated */
@@ -149,10 +205,10 @@ FWD_ASSERT_SIZE(struct fwd_mapping_stats, 40);
  * return 0 or FWD_REASON(id) of the counter the entry function bumps.
  */
 enum fwd_counter_id {
-	FWD_CNT_PASS_NOT_IP = 0,      /* not IPv4 (ARP, IPv6, ...) */
-	FWD_CNT_PASS_NOT_L4,          /* IPv4 but neither TCP nor UDP */
+	FWD_CNT_PASS_NOT_IP = 0,      /* neither IPv4 nor IPv6 (ARP, ...) */
+	FWD_CNT_PASS_NOT_L4,          /* IP but neither TCP nor UDP (ICMP, NDP, ...) */
 	FWD_CNT_PASS_NO_MATCH,        /* no mapping and no conntrack entry */
-	FWD_CNT_PASS_FRAGMENT,        /* IPv4 fragment: passed untranslated */
+	FWD_CNT_PASS_FRAGMENT,        /* IP fragment: passed untranslated */
 	FWD_CNT_PASS_TRUNCATED,       /* header shorter than it claims */
 	FWD_CNT_PASS_MALFORMED,       /* ihl < 5, bad total length, ... */
 	FWD_CNT_PASS_NOT_LOCAL,       /* wildcard hit, but dst is not a host address */
@@ -172,6 +228,9 @@ enum fwd_counter_id {
 	FWD_CNT_XDP_TO_TC,            /* mapped packets XDP left to TC: new flow, offloaded checksum */
 	FWD_CNT_ICMP_ERROR_NAT,       /* ICMP errors about a tracked flow, translated like the flow */
 	FWD_CNT_DROP_NOT_ALLOWED,     /* a new flow from a source outside the mapping's --allow list */
+	FWD_CNT_PASS_EXT_HEADERS,     /* IPv6 extension headers fwd does not walk (ESP, AH, too many) */
+	FWD_CNT_NAT6_IN,              /* IPv6 forward translations (also in NAT_IN) */
+	FWD_CNT_NAT6_OUT,             /* IPv6 reply translations (also in NAT_OUT) */
 	FWD_CNT_MAX,
 };
 
@@ -209,6 +268,28 @@ struct fwd_sock4_value {
 	__u8 pad[2]; /* must be zero */
 };
 FWD_ASSERT_SIZE(struct fwd_sock4_value, 8);
+
+/* IPv6 twins for the connect6/sendmsg6/recvmsg6/getpeername6 hooks. */
+struct fwd_local6_key {
+	__be32 addr[4];
+};
+FWD_ASSERT_SIZE(struct fwd_local6_key, 16);
+
+struct fwd_sock6_key {
+	__u64 cookie;
+	__be32 container_addr[4];
+	__be16 container_port;
+	__u8 proto;
+	__u8 pad[5]; /* must be zero */
+};
+FWD_ASSERT_SIZE(struct fwd_sock6_key, 32);
+
+struct fwd_sock6_value {
+	__be32 host_addr[4];
+	__be16 host_port;
+	__u8 pad[2]; /* must be zero */
+};
+FWD_ASSERT_SIZE(struct fwd_sock6_value, 20);
 
 /* fwd_ports: (port, proto) published on some address; refuses wildcard binds. */
 struct fwd_port_key {

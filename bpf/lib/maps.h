@@ -90,6 +90,50 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } FWD_MAP_ALLOW4 SEC(".maps");
 
+/* IPv6 twins of fwd_svc4, fwd_ct4, fwd_allow4, fwd_local4 and fwd_sock4. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct fwd_svc6_key);
+	__type(value, struct fwd_svc6_value);
+	__uint(max_entries, FWD_MAX_MAPPINGS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} FWD_MAP_SVC6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct fwd_ct6_key);
+	__type(value, struct fwd_ct6_value);
+	__uint(max_entries, FWD_CT_MAX_ENTRIES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} FWD_MAP_CT6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct fwd_allow6_key);
+	__type(value, __u32);
+	__uint(max_entries, FWD_ALLOW_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} FWD_MAP_ALLOW6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct fwd_local6_key);
+	__type(value, __u32);
+	__uint(max_entries, FWD_LOCAL_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} FWD_MAP_LOCAL6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct fwd_sock6_key);
+	__type(value, struct fwd_sock6_value);
+	__uint(max_entries, FWD_SOCK_MAX_ENTRIES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} FWD_MAP_SOCK6 SEC(".maps");
+
 /* Bump one global counter. */
 static __always_inline void counter_bump(__u32 id)
 {

@@ -48,6 +48,8 @@ constexpr const char* kConfig = FWD_STRINGIFY(FWD_MAP_CONFIG);
 constexpr const char* kLocal4 = FWD_STRINGIFY(FWD_MAP_LOCAL4);
 constexpr const char* kPorts = FWD_STRINGIFY(FWD_MAP_PORTS);
 constexpr const char* kAllow4 = FWD_STRINGIFY(FWD_MAP_ALLOW4);
+constexpr const char* kSvc6 = FWD_STRINGIFY(FWD_MAP_SVC6);
+constexpr const char* kCt6 = FWD_STRINGIFY(FWD_MAP_CT6);
 constexpr const char* kLinkDir = "links";
 constexpr const char* kBpffsRoot = "/sys/fs/bpf";
 
@@ -57,9 +59,9 @@ struct SizedMap {
     const char* name;
     SizedBy by;
 };
-constexpr std::array<SizedMap, 4> kSizedMaps = {
-    {{kSvc4, SizedBy::Mappings}, {kStats, SizedBy::Mappings}, {kPorts, SizedBy::Mappings},
-     {kCt4, SizedBy::Flows}}};
+constexpr std::array<SizedMap, 6> kSizedMaps = {
+    {{kSvc4, SizedBy::Mappings}, {kSvc6, SizedBy::Mappings}, {kStats, SizedBy::Mappings},
+     {kPorts, SizedBy::Mappings}, {kCt4, SizedBy::Flows}, {kCt6, SizedBy::Flows}}};
 
 std::uint32_t& size_of(MapSizes& sizes, SizedBy by) {
     return by == SizedBy::Mappings ? sizes.max_mappings : sizes.max_flows;
