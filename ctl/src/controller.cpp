@@ -16,10 +16,10 @@
 namespace fwd::ctl {
 namespace {
 
-using KeyTuple = std::tuple<std::uint32_t, std::uint16_t, Proto>;
+using KeyTuple = std::tuple<IpAddr, std::uint16_t, Proto>;
 
 KeyTuple key_of(const Mapping& mapping) {
-    return {mapping.host_addr.value(), mapping.host_port, mapping.proto};
+    return {mapping.host_addr, mapping.host_port, mapping.proto};
 }
 
 // Everything of a mapping the kernel holds: where it goes, its counter id, its allow-list.

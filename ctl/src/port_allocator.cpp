@@ -7,7 +7,7 @@
 namespace fwd::ctl {
 namespace {
 
-AllocationCursor& cursor_for(State& state, Ipv4Addr addr, Proto proto) {
+AllocationCursor& cursor_for(State& state, IpAddr addr, Proto proto) {
     auto it = std::find_if(state.cursors.begin(), state.cursors.end(),
                            [&](const AllocationCursor& c) { return c.addr == addr && c.proto == proto; });
     if (it != state.cursors.end()) return *it;
@@ -17,7 +17,7 @@ AllocationCursor& cursor_for(State& state, Ipv4Addr addr, Proto proto) {
 
 }  // namespace
 
-const Mapping* port_owner(const State& state, Ipv4Addr addr, std::uint16_t port, Proto proto,
+const Mapping* port_owner(const State& state, IpAddr addr, std::uint16_t port, Proto proto,
                           Overlap overlap) {
     auto it = std::find_if(state.mappings.begin(), state.mappings.end(), [&](const Mapping& m) {
         if (m.host_port != port || m.proto != proto) return false;
@@ -27,14 +27,14 @@ const Mapping* port_owner(const State& state, Ipv4Addr addr, std::uint16_t port,
     return it == state.mappings.end() ? nullptr : &*it;
 }
 
-bool PortAllocator::is_free(const State& state, Ipv4Addr addr, std::uint16_t port, Proto proto) {
+bool PortAllocator::is_free(const State& state, IpAddr addr, std::uint16_t port, Proto proto) {
     const bool mapped = std::any_of(state.mappings.begin(), state.mappings.end(), [&](const Mapping& m) {
         return m.host_port == port && m.proto == proto;
     });
     return !mapped && !probe_.in_use(addr, port, proto);
 }
 
-Result<std::uint16_t> PortAllocator::allocate(State& state, Ipv4Addr addr, Proto proto,
+Result<std::uint16_t> PortAllocator::allocate(State& state, IpAddr addr, Proto proto,
                                               PortRange range) {
     const bool from_pool = range.first == 0;
     const PortRange scan = from_pool ? pool_ : range;

@@ -193,12 +193,12 @@ Result<Ipv4Addr> parse_ipv4(std::string_view text) {
     return parse_ipv4_in(text, text);
 }
 
-Result<Ipv4Cidr> parse_ipv4_cidr(std::string_view text) {
+Result<IpCidr> parse_ipv4_cidr(std::string_view text) {
     if (auto ok = check_characters("invalid --allow network", text); !ok) return ok.error();
     const auto slash = text.find('/');
     auto addr = parse_ipv4_in(text.substr(0, slash), text);
     if (!addr) return addr.error();
-    Ipv4Cidr cidr{*addr, 32};
+    IpCidr cidr{*addr, 32};
     if (slash == npos) return cidr;
     const auto len_text = text.substr(slash + 1);
     const auto len = parse_decimal(len_text);
@@ -212,13 +212,13 @@ Result<Ipv4Cidr> parse_ipv4_cidr(std::string_view text) {
         return invalid(fmt::format("invalid --allow network {}: host bits are set (did you mean "
                                    "{}?)",
                                    quote(text),
-                                   Ipv4Cidr{Ipv4Addr(addr->value() & ~host_bits), cidr.prefix_len}
+                                   IpCidr{Ipv4Addr(addr->value() & ~host_bits), cidr.prefix_len}
                                        .to_string()));
     return cidr;
 }
 
-Result<std::vector<Ipv4Cidr>> parse_allow_list(const std::vector<std::string>& texts) {
-    std::vector<Ipv4Cidr> allow;
+Result<std::vector<IpCidr>> parse_allow_list(const std::vector<std::string>& texts) {
+    std::vector<IpCidr> allow;
     for (const auto& text : texts) {
         auto cidr = parse_ipv4_cidr(text);
         if (!cidr) return cidr.error();

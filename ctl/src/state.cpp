@@ -72,8 +72,8 @@ Result<Ipv4Addr> address_field(const json& object, const char* field) {
 }
 
 // The optional "allow" list: networks as `--allow` takes them, stored sorted and unique.
-Result<std::vector<Ipv4Cidr>> allow_field(const json& object) {
-    if (!object.contains("allow")) return std::vector<Ipv4Cidr>{};
+Result<std::vector<IpCidr>> allow_field(const json& object) {
+    if (!object.contains("allow")) return std::vector<IpCidr>{};
     const json& list = object["allow"];
     if (!list.is_array() || list.empty()) return corrupt("mapping field allow is not a list of networks");
     std::vector<std::string> texts;
@@ -121,10 +121,10 @@ Result<Mapping> mapping_from_json(const json& object, std::uint32_t max_id) {
 }
 
 Result<void> check_unique(const std::vector<Mapping>& mappings) {
-    std::set<std::tuple<std::uint32_t, std::uint16_t, Proto>> keys;
+    std::set<std::tuple<IpAddr, std::uint16_t, Proto>> keys;
     std::set<std::uint32_t> ids;
     for (const auto& mapping : mappings) {
-        if (!keys.insert({mapping.host_addr.value(), mapping.host_port, mapping.proto}).second)
+        if (!keys.insert({mapping.host_addr, mapping.host_port, mapping.proto}).second)
             return corrupt("duplicate mapping " + host_key_string(mapping));
         if (!ids.insert(mapping.id).second)
             return corrupt("duplicate mapping id " + std::to_string(mapping.id));

@@ -103,7 +103,7 @@ void ProcNetProbe::load() {
     }
 }
 
-bool ProcNetProbe::in_use(Ipv4Addr addr, std::uint16_t port, Proto proto) {
+bool ProcNetProbe::in_use(IpAddr addr, std::uint16_t port, Proto proto) {
     if (!loaded_) load();
     return std::any_of(sockets_.begin(), sockets_.end(), [&](const BoundSocket& socket) {
         return socket.port == port && socket.proto == proto &&

@@ -104,7 +104,7 @@ using Local4Map = PinnedMap<fwd_local4_key, __u32>;
 using PortsMap = PinnedMap<fwd_port_key, __u32>;
 using Allow4Map = PinnedMap<fwd_allow4_key, __u32>;
 // Allow-list entries as (mapping id, network), ordered.
-using AllowSet = std::set<std::pair<std::uint32_t, Ipv4Cidr>>;
+using AllowSet = std::set<std::pair<std::uint32_t, IpCidr>>;
 
 const std::vector<std::string>& cgroup_hook_names() {
     static const std::vector<std::string> names = {"connect4", "sendmsg4", "recvmsg4",
@@ -673,7 +673,7 @@ Result<std::vector<Mapping>> KernelDatapath::read_mappings() {
     if (!allow) return allow.error();
     auto allowed = read_allow(*allow);
     if (!allowed) return allowed.error();
-    std::map<std::uint32_t, std::vector<Ipv4Cidr>> allow_by_id;
+    std::map<std::uint32_t, std::vector<IpCidr>> allow_by_id;
     for (const auto& [id, cidr] : *allowed) allow_by_id[id].push_back(cidr);  // sorted: a set
     std::vector<Mapping> mappings;
     mappings.reserve(entries->size());

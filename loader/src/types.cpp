@@ -1,5 +1,6 @@
 #include "fwd/types.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <tuple>
@@ -22,18 +23,33 @@ std::string Ipv4Addr::to_string() const {
                        value_ & 0xffU);
 }
 
-std::string Ipv4Cidr::to_string() const {
+std::string Ipv6Addr::to_string() const {
+    char text[INET6_ADDRSTRLEN] = {};
+    // inet_ntop writes RFC 5952's canonical form; it cannot fail for AF_INET6 and this buffer.
+    inet_ntop(AF_INET6, bytes_.data(), text, sizeof(text));
+    return text;
+}
+
+std::string IpAddr::to_string() const { return is_v4() ? v4().to_string() : v6().to_string(); }
+
+std::string IpAddr::to_endpoint_string() const {
+    return is_v4() ? v4().to_string() : "[" + v6().to_string() + "]";
+}
+
+std::string to_string(Family family) { return family == Family::V4 ? "IPv4" : "IPv6"; }
+
+std::string IpCidr::to_string() const {
     return fmt::format("{}/{}", addr.to_string(), prefix_len);
 }
 
 std::string host_key_string(const Mapping& mapping) {
-    return fmt::format("{}:{}/{}", mapping.host_addr.to_string(), mapping.host_port,
+    return fmt::format("{}:{}/{}", mapping.host_addr.to_endpoint_string(), mapping.host_port,
                        to_string(mapping.proto));
 }
 
 std::string to_string(const Mapping& mapping) {
     std::string line = fmt::format("{} -> {}:{}", host_key_string(mapping),
-                                   mapping.container_addr.to_string(), mapping.container_port);
+                                   mapping.container_addr.to_endpoint_string(), mapping.container_port);
     for (std::size_t i = 0; i < mapping.allow.size(); ++i)
         line += (i == 0 ? " allow " : ",") + mapping.allow[i].to_string();
     return line;

@@ -128,7 +128,7 @@ class FakeProbe final : public loader::HostPortProbe {
 public:
     std::vector<loader::BoundSocket> sockets;
 
-    bool in_use(Ipv4Addr addr, std::uint16_t port, Proto proto) override {
+    bool in_use(IpAddr addr, std::uint16_t port, Proto proto) override {
         return std::any_of(sockets.begin(), sockets.end(), [&](const loader::BoundSocket& s) {
             return s.port == port && s.proto == proto &&
                    (s.any_addr || addr.is_any() || s.addr == addr);

@@ -96,7 +96,7 @@ TEST_F(ControllerTest, AllowListReachesTheMapsAndTheListing) {
     ASSERT_TRUE(out) << out.error().message;
     EXPECT_EQ(out->text, "0.0.0.0:80/tcp -> 172.17.0.2:8080 allow 10.0.0.0/8,192.168.1.7/32\n");
     ASSERT_EQ(datapath_.mappings.size(), 1U);
-    const std::vector<Ipv4Cidr> expected = {{Ipv4Addr::from_octets(10, 0, 0, 0), 8},
+    const std::vector<IpCidr> expected = {{Ipv4Addr::from_octets(10, 0, 0, 0), 8},
                                             {Ipv4Addr::from_octets(192, 168, 1, 7), 32}};
     EXPECT_EQ(datapath_.mappings[0].allow, expected);
     EXPECT_EQ(list(), out->text);

@@ -64,20 +64,20 @@ TEST(Ipv4Parser, RejectsMalformedAddresses) {
     expect_rejects(parse_ipv4, rows);
 }
 
-// --- Ipv4CidrParser (--allow) ----------------------------------------------------------
+// --- IpCidrParser (--allow) ----------------------------------------------------------
 
-TEST(Ipv4CidrParser, AcceptsNetworksAndSingleAddresses) {
-    const std::vector<Accepted<Ipv4Cidr>> rows = {
-        {"10.0.0.0/8", Ipv4Cidr{Ipv4Addr::from_octets(10, 0, 0, 0), 8}},
-        {"192.168.1.7", Ipv4Cidr{Ipv4Addr::from_octets(192, 168, 1, 7), 32}},
-        {"192.168.1.7/32", Ipv4Cidr{Ipv4Addr::from_octets(192, 168, 1, 7), 32}},
-        {"0.0.0.0/0", Ipv4Cidr{kAny, 0}},
-        {"172.16.0.0/12", Ipv4Cidr{Ipv4Addr::from_octets(172, 16, 0, 0), 12}},
+TEST(IpCidrParser, AcceptsNetworksAndSingleAddresses) {
+    const std::vector<Accepted<IpCidr>> rows = {
+        {"10.0.0.0/8", IpCidr{Ipv4Addr::from_octets(10, 0, 0, 0), 8}},
+        {"192.168.1.7", IpCidr{Ipv4Addr::from_octets(192, 168, 1, 7), 32}},
+        {"192.168.1.7/32", IpCidr{Ipv4Addr::from_octets(192, 168, 1, 7), 32}},
+        {"0.0.0.0/0", IpCidr{kAny, 0}},
+        {"172.16.0.0/12", IpCidr{Ipv4Addr::from_octets(172, 16, 0, 0), 12}},
     };
     expect_accepts(parse_ipv4_cidr, rows);
 }
 
-TEST(Ipv4CidrParser, RejectsMalformedNetworks) {
+TEST(IpCidrParser, RejectsMalformedNetworks) {
     const std::vector<Rejection> rows = {
         {"10.0.0.1/8", "host bits are set (did you mean 10.0.0.0/8?)"},
         {"10.0.0.0/33", "prefix length after '/' must be 0-32"},
@@ -94,10 +94,10 @@ TEST(Ipv4CidrParser, RejectsMalformedNetworks) {
     expect_rejects(parse_ipv4_cidr, rows);
 }
 
-TEST(Ipv4CidrParser, AllowListIsSortedWithoutDuplicates) {
+TEST(IpCidrParser, AllowListIsSortedWithoutDuplicates) {
     auto allow = parse_allow_list({"10.0.0.0/8", "192.168.1.7", "10.0.0.0/8", "1.2.3.0/24"});
     ASSERT_TRUE(allow) << allow.error().message;
-    const std::vector<Ipv4Cidr> expected = {{Ipv4Addr::from_octets(1, 2, 3, 0), 24},
+    const std::vector<IpCidr> expected = {{Ipv4Addr::from_octets(1, 2, 3, 0), 24},
                                             {Ipv4Addr::from_octets(10, 0, 0, 0), 8},
                                             {Ipv4Addr::from_octets(192, 168, 1, 7), 32}};
     EXPECT_EQ(*allow, expected);

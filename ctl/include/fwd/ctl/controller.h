@@ -33,7 +33,7 @@ struct ControllerOptions {
 // `add HOST CONTAINER [--name NAME] [--allow CIDR]...`
 struct AddOptions {
     std::string name;
-    std::vector<Ipv4Cidr> allow;  // sorted, unique; empty: any source
+    std::vector<IpCidr> allow;  // sorted, unique; empty: any source
     bool json = false;
 };
 
@@ -42,7 +42,7 @@ struct AddOptions {
 struct PublishOptions {
     std::string name;
     Ipv4Addr ip;
-    std::vector<Ipv4Cidr> allow;  // for every mapping made; sorted, unique; empty: any source
+    std::vector<IpCidr> allow;  // for every mapping made; sorted, unique; empty: any source
     std::vector<PublishRequest> publish;  // every -p, expanded per container port
     bool publish_all = false;             // -P
     std::vector<ContainerPort> expose;

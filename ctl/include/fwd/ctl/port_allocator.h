@@ -16,7 +16,7 @@ namespace fwd::ctl {
 enum class Overlap { ExactKeyOnly, WildcardOverlaps };
 
 // The mapping already holding (addr, port, proto), or nullptr.
-[[nodiscard]] const Mapping* port_owner(const State& state, Ipv4Addr addr, std::uint16_t port,
+[[nodiscard]] const Mapping* port_owner(const State& state, IpAddr addr, std::uint16_t port,
                                         Proto proto, Overlap overlap);
 
 class PortAllocator {
@@ -27,11 +27,11 @@ public:
     // Pool allocations continue after the last one for (addr, proto), wrapping around, and
     // record where they ended in state.cursors. Skips ports that mappings in `state` hold
     // (any address: a port free everywhere avoids surprises) and ports host sockets hold.
-    [[nodiscard]] Result<std::uint16_t> allocate(State& state, Ipv4Addr addr, Proto proto,
+    [[nodiscard]] Result<std::uint16_t> allocate(State& state, IpAddr addr, Proto proto,
                                                  PortRange range);
 
 private:
-    [[nodiscard]] bool is_free(const State& state, Ipv4Addr addr, std::uint16_t port, Proto proto);
+    [[nodiscard]] bool is_free(const State& state, IpAddr addr, std::uint16_t port, Proto proto);
 
     PortRange pool_;
     loader::HostPortProbe& probe_;

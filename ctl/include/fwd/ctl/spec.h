@@ -45,10 +45,10 @@ struct ContainerSpec {
 [[nodiscard]] Result<Ipv4Addr> parse_ipv4(std::string_view text);
 
 // --allow: "ADDR/LEN" (0 <= LEN <= 32, host bits zero) or a bare ADDR (a /32).
-[[nodiscard]] Result<Ipv4Cidr> parse_ipv4_cidr(std::string_view text);
+[[nodiscard]] Result<IpCidr> parse_ipv4_cidr(std::string_view text);
 
 // Every --allow value, parsed, sorted and without duplicates.
-[[nodiscard]] Result<std::vector<Ipv4Cidr>> parse_allow_list(const std::vector<std::string>& texts);
+[[nodiscard]] Result<std::vector<IpCidr>> parse_allow_list(const std::vector<std::string>& texts);
 
 // "tcp" or "udp", any case. "sctp" is refused as not supported.
 [[nodiscard]] Result<Proto> parse_proto(std::string_view text);

@@ -33,7 +33,7 @@ struct ContainerRecord {
 // Where the last pool allocation for (addr, proto) ended: the next one starts after it, so
 // a freed port is reused only after the rest of the pool (as Docker's allocator does).
 struct AllocationCursor {
-    Ipv4Addr addr;
+    IpAddr addr;
     Proto proto = Proto::Tcp;
     std::uint16_t last = 0;
     bool operator==(const AllocationCursor&) const = default;

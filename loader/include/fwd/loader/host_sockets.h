@@ -13,7 +13,7 @@ namespace fwd::loader {
 // One socket's local end. any_addr: bound to 0.0.0.0 or [::] (a dual-stack wildcard
 // takes the port on every IPv4 address too). IPv6-only addresses are not listed.
 struct BoundSocket {
-    Ipv4Addr addr;
+    IpAddr addr;
     bool any_addr = false;
     std::uint16_t port = 0;
     Proto proto = Proto::Tcp;
@@ -27,13 +27,13 @@ struct BoundSocket {
 class HostPortProbe {
 public:
     virtual ~HostPortProbe() = default;
-    [[nodiscard]] virtual bool in_use(Ipv4Addr addr, std::uint16_t port, Proto proto) = 0;
+    [[nodiscard]] virtual bool in_use(IpAddr addr, std::uint16_t port, Proto proto) = 0;
 };
 
 // The real probe: reads /proc/net once, at construction.
 class ProcNetProbe final : public HostPortProbe {
 public:
-    [[nodiscard]] bool in_use(Ipv4Addr addr, std::uint16_t port, Proto proto) override;
+    [[nodiscard]] bool in_use(IpAddr addr, std::uint16_t port, Proto proto) override;
 
 private:
     // Read at the first question only: walking /proc/net/tcp costs time proportional to the
