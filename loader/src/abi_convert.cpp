@@ -138,6 +138,12 @@ fwd_port_key make_port_key(const Mapping& mapping) {
 
 Ipv4Addr addr_from_sockaddr(const sockaddr_in& addr) { return addr_from_be32(addr.sin_addr.s_addr); }
 
+Ipv6Addr addr_from_sockaddr6(const sockaddr_in6& addr) {
+    Ipv6Addr::Bytes bytes{};
+    std::memcpy(bytes.data(), addr.sin6_addr.s6_addr, bytes.size());
+    return Ipv6Addr(bytes);
+}
+
 MappingCounters sum_counters(const fwd_mapping_stats* per_cpu, std::size_t cpus) {
     MappingCounters total;
     for (std::size_t cpu = 0; cpu < cpus; ++cpu) {

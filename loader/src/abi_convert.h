@@ -30,6 +30,7 @@ namespace fwd::loader {
 [[nodiscard]] fwd_local4_key make_local4_key(Ipv4Addr addr);
 [[nodiscard]] fwd_port_key make_port_key(const Mapping& mapping);
 [[nodiscard]] Ipv4Addr addr_from_sockaddr(const struct sockaddr_in& addr);
+[[nodiscard]] Ipv6Addr addr_from_sockaddr6(const struct sockaddr_in6& addr);
 // "pass_fragment", "nat_in", ... for a fwd_counter_id.
 [[nodiscard]] std::string counter_name(std::uint32_t counter_id);
 

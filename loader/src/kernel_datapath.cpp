@@ -27,6 +27,7 @@
 #include "fwd/loader/datapath.h"
 #include "fwd/log.h"
 #include "cgroup_attachment.h"
+#include "family_maps.h"
 #include "fwd_sock.skel.h"
 #include "fwd_tc.skel.h"
 #include "fwd_xdp.skel.h"
@@ -47,7 +48,7 @@ constexpr const char* kCounters = FWD_STRINGIFY(FWD_MAP_COUNTERS);
 constexpr const char* kConfig = FWD_STRINGIFY(FWD_MAP_CONFIG);
 constexpr const char* kLocal4 = FWD_STRINGIFY(FWD_MAP_LOCAL4);
 constexpr const char* kPorts = FWD_STRINGIFY(FWD_MAP_PORTS);
-constexpr const char* kAllow4 = FWD_STRINGIFY(FWD_MAP_ALLOW4);
+constexpr const char* kLocal6 = FWD_STRINGIFY(FWD_MAP_LOCAL6);
 constexpr const char* kSvc6 = FWD_STRINGIFY(FWD_MAP_SVC6);
 constexpr const char* kCt6 = FWD_STRINGIFY(FWD_MAP_CT6);
 constexpr const char* kLinkDir = "links";
@@ -102,13 +103,12 @@ using SockSkeletonPtr = std::unique_ptr<fwd_sock, decltype(&fwd_sock__destroy)>;
 using XdpSkeletonPtr = std::unique_ptr<fwd_xdp, decltype(&fwd_xdp__destroy)>;
 using Local4Map = PinnedMap<fwd_local4_key, __u32>;
 using PortsMap = PinnedMap<fwd_port_key, __u32>;
-using Allow4Map = PinnedMap<fwd_allow4_key, __u32>;
-// Allow-list entries as (mapping id, network), ordered.
-using AllowSet = std::set<std::pair<std::uint32_t, IpCidr>>;
+using Local6Map = PinnedMap<fwd_local6_key, __u32>;
 
 const std::vector<std::string>& cgroup_hook_names() {
-    static const std::vector<std::string> names = {"connect4", "sendmsg4", "recvmsg4",
-                                                   "getpeername4", "bind4"};
+    static const std::vector<std::string> names = {
+        "connect4", "sendmsg4", "recvmsg4", "getpeername4", "bind4",
+        "connect6", "sendmsg6", "recvmsg6", "getpeername6", "bind6"};
     return names;
 }
 
@@ -128,11 +128,6 @@ bool probe_batch_ops() {
     return ret == 0 || errno == ENOENT;
 }
 using Svc4Map = PinnedMap<fwd_svc4_key, fwd_svc4_value>;
-// The service map in memory, keyed on (host_addr, host_port, proto) as stored (network order).
-using Svc4Tuple = std::tuple<__be32, __be16, __u8>;
-using Svc4Snapshot = std::map<Svc4Tuple, fwd_svc4_value>;
-
-Svc4Tuple svc4_tuple(const fwd_svc4_key& key) { return {key.host_addr, key.host_port, key.proto}; }
 using Ct4Map = PinnedMap<fwd_ct4_key, fwd_ct4_value>;
 
 // libbpf's last warning, so a failed load can say why (the one line the user sees).
@@ -254,7 +249,10 @@ public:
         const std::vector<CgroupHook> hooks = {
             {"connect4", progs.fwd_connect4},       {"sendmsg4", progs.fwd_sendmsg4},
             {"recvmsg4", progs.fwd_recvmsg4},       {"getpeername4", progs.fwd_getpeername4},
-            {"bind4", progs.fwd_bind4}};
+            {"bind4", progs.fwd_bind4},
+            {"connect6", progs.fwd_connect6},       {"sendmsg6", progs.fwd_sendmsg6},
+            {"recvmsg6", progs.fwd_recvmsg6},       {"getpeername6", progs.fwd_getpeername6},
+            {"bind6", progs.fwd_bind6}};
         if (auto ok = cgroup_attach(path, link_dir(), hooks); !ok) return ok.error();
         return query_cgroup(path);
     }
@@ -335,7 +333,7 @@ public:
     Result<MappingCounters> counters(std::uint32_t mapping_id) override;
     Result<std::vector<GlobalCounter>> global_counters() override;
     Result<std::vector<MapFill>> map_fill() override;
-    Result<void> sync_ports(const Svc4Snapshot& services, const MappingChange& change);
+    Result<void> sync_ports(const PublishedPorts& published, const MappingChange& change);
 
     std::vector<std::uint32_t> program_ids() override {
         std::vector<std::uint32_t> ids;
@@ -475,16 +473,6 @@ private:
         return {};
     }
 
-    Result<void> flush_conntrack(Ct4Map& ct, const std::set<std::uint32_t>& mapping_ids) {
-        if (mapping_ids.empty()) return {};
-        auto entries = ct.entries();
-        if (!entries) return entries.error();
-        std::vector<fwd_ct4_key> doomed;
-        for (const auto& [key, entry] : *entries)
-            if (mapping_ids.count(entry.mapping_id) != 0) doomed.push_back(key);
-        return ct.erase_all(doomed);
-    }
-
     std::string pin_dir_;
     SkeletonPtr skeleton_{nullptr, &fwd_tc__destroy};
     SockSkeletonPtr sock_skeleton_{nullptr, &fwd_sock__destroy};
@@ -493,148 +481,26 @@ private:
     bool features_probed_ = false;
 };
 
-// One step of an applied change, so a failure can put the previous value back.
-struct Undo {
-    fwd_svc4_key key;
-    std::optional<fwd_svc4_value> previous;
-};
-
-void roll_back(Svc4Map& svc, const std::vector<Undo>& undo) {
-    // Newest first. (Not std::ranges::reverse_view: clang 14 cannot parse libstdc++ 12's.)
-    for (std::size_t i = undo.size(); i-- > 0;) {
-        const Undo& step = undo[i];
-        if (step.previous)
-            (void)svc.update(step.key, *step.previous);
-        else
-            (void)svc.erase(step.key);
-    }
-}
-
-bool same_target(const fwd_svc4_value& a, const fwd_svc4_value& b) {
-    return a.container_addr == b.container_addr && a.container_port == b.container_port &&
-           a.mapping_id == b.mapping_id && a.flags == b.flags;
-}
-
-Result<AllowSet> read_allow(const Allow4Map& allow) {
-    auto keys = allow.keys();  // an LPM trie has no batch lookup
-    if (!keys) return keys.error();
-    AllowSet entries;
-    for (const auto& key : *keys) entries.insert({key.mapping_id, cidr_from_allow4(key)});
-    return entries;
-}
-
-// The allow-list entries a change leaves for the mapping ids it touches.
-AllowSet wanted_allow(const MappingChange& change) {
-    AllowSet wanted;
-    for (const auto& mapping : change.upsert)
-        for (const auto& cidr : mapping.allow) wanted.insert({mapping.id, cidr});
-    return wanted;
-}
-
-std::set<std::uint32_t> touched_ids(const MappingChange& change) {
-    std::set<std::uint32_t> ids;
-    for (const auto* list : {&change.remove, &change.upsert})
-        for (const auto& mapping : *list) ids.insert(mapping.id);
-    return ids;
-}
-
-std::vector<fwd_allow4_key> allow_keys(const AllowSet& entries) {
-    std::vector<fwd_allow4_key> keys;
-    for (const auto& [id, cidr] : entries) keys.push_back(make_allow4_key(id, cidr));
-    return keys;
-}
-
-Result<Svc4Snapshot> read_services(const Svc4Map& svc) {
-    auto entries = svc.entries();
-    if (!entries) return entries.error();
-    Svc4Snapshot services;
-    for (const auto& [key, value] : *entries) services[svc4_tuple(key)] = value;
-    return services;
-}
-
-// One batch read of the service map, then one batch delete and one batch update (where the
-// kernel has batch ops): a 60,000-port range costs a handful of syscalls, not 60,000.
+// Each family's maps take their part of the change; fwd_ports then counts both families.
 Result<void> KernelDatapath::apply(const MappingChange& change) {
-    auto svc = Svc4Map::open(pin_dir_, kSvc4, BPF_MAP_TYPE_HASH);
-    if (!svc) return svc.error();
-    auto ct = Ct4Map::open(pin_dir_, kCt4, BPF_MAP_TYPE_LRU_HASH);
-    if (!ct) return ct.error();
     auto stats = PerCpuArray<fwd_mapping_stats>::open(pin_dir_, kStats, BPF_MAP_TYPE_PERCPU_ARRAY);
     if (!stats) return stats.error();
-    auto allow = Allow4Map::open(pin_dir_, kAllow4, BPF_MAP_TYPE_LPM_TRIE);
-    if (!allow) return allow.error();
-    auto services = read_services(*svc);  // becomes the map as it is after the change
-    if (!services) return services.error();
-    auto allowed = read_allow(*allow);
-    if (!allowed) return allowed.error();
-    // New networks are in place before a service entry turns its allow-list flag on, and old
-    // ones go only after it is off or changed, so no moment drops a source that both allow.
-    const AllowSet wanted = wanted_allow(change);
-    AllowSet added;
-    std::set_difference(wanted.begin(), wanted.end(), allowed->begin(), allowed->end(),
-                        std::inserter(added, added.end()));
-    if (auto ok = allow->update_all(allow_keys(added), std::vector<__u32>(added.size(), 1)); !ok)
+    auto maps4 = FamilyMaps<Maps4>::open(pin_dir_);
+    if (!maps4) return maps4.error();
+    auto maps6 = FamilyMaps<Maps6>::open(pin_dir_);
+    if (!maps6) return maps6.error();
+    PublishedPorts published;
+    if (auto ok = maps4->apply(change_of_family(change, Family::V4), *stats, published); !ok)
         return ok;
-
-    std::vector<Undo> undo;
-    std::set<std::uint32_t> flush_ids;
-    std::vector<fwd_svc4_key> removed;
-    for (const auto& mapping : change.remove) {
-        const auto key = make_svc4_key(mapping);
-        auto it = services->find(svc4_tuple(key));
-        if (it == services->end()) continue;
-        removed.push_back(key);
-        undo.push_back({key, it->second});
-        flush_ids.insert(it->second.mapping_id);
-        services->erase(it);
-    }
-    if (auto ok = svc->erase_all(removed); !ok) {
-        roll_back(*svc, undo);
+    if (auto ok = maps6->apply(change_of_family(change, Family::V6), *stats, published); !ok)
         return ok;
-    }
-    std::vector<fwd_svc4_key> keys;
-    std::vector<fwd_svc4_value> values;
-    std::vector<std::uint32_t> ids;
-    for (const auto& mapping : change.upsert) {
-        const auto key = make_svc4_key(mapping);
-        const auto value = make_svc4_value(mapping);
-        auto& slot = (*services)[svc4_tuple(key)];
-        std::optional<fwd_svc4_value> previous;
-        if (slot.mapping_id != 0) previous = slot;  // ids start at 1: 0 is a fresh slot
-        if (previous && same_target(*previous, value)) continue;
-        keys.push_back(key);
-        values.push_back(value);
-        ids.push_back(mapping.id);
-        undo.push_back({key, previous});
-        if (previous) flush_ids.insert(previous->mapping_id);
-        slot = value;
-    }
-    // Counters of a (re)used id start from zero before the entry is visible.
-    auto written = stats->zero_all(ids);
-    if (written) written = svc->update_all(keys, values);
-    if (!written) {
-        roll_back(*svc, undo);
-        return written;
-    }
-    if (auto ok = sync_ports(*services, change); !ok) return ok;
-    const std::set<std::uint32_t> touched = touched_ids(change);
-    AllowSet stale;
-    for (const auto& entry : *allowed)
-        if (touched.count(entry.first) != 0 && wanted.count(entry) == 0) stale.insert(entry);
-    if (auto ok = allow->erase_all(allow_keys(stale)); !ok) return ok;
-    // A changed allow-list applies to open flows too: they must ask again.
-    for (const auto& entry : stale) flush_ids.insert(entry.first);
-    for (const auto& entry : added) flush_ids.insert(entry.first);
-    // Flows of removed or retargeted mappings must not keep being translated (stale UDP).
-    return flush_conntrack(*ct, flush_ids);
+    return sync_ports(published, change);
 }
 
 // fwd_ports holds every (port, proto) some mapping publishes: recount the changed ones.
-Result<void> KernelDatapath::sync_ports(const Svc4Snapshot& services, const MappingChange& change) {
+Result<void> KernelDatapath::sync_ports(const PublishedPorts& published, const MappingChange& change) {
     auto ports = PortsMap::open(pin_dir_, kPorts, BPF_MAP_TYPE_HASH);
     if (!ports) return ports.error();
-    std::set<std::pair<__be16, __u8>> published;
-    for (const auto& [key, value] : services) published.insert({std::get<1>(key), std::get<2>(key)});
     std::vector<fwd_port_key> set;
     std::vector<fwd_port_key> cleared;
     for (const auto* list : {&change.remove, &change.upsert}) {
@@ -647,42 +513,53 @@ Result<void> KernelDatapath::sync_ports(const Svc4Snapshot& services, const Mapp
     return ports->erase_all(cleared);
 }
 
-Result<void> KernelDatapath::refresh_local_addresses() {
-    auto addresses = local_ipv4_addresses();
-    if (!addresses) return addresses.error();
-    auto local = Local4Map::open(pin_dir_, kLocal4, BPF_MAP_TYPE_HASH);
-    if (!local) return local.error();
-    std::set<__be32> wanted;
-    for (const auto& addr : *addresses) wanted.insert(make_local4_key(addr).addr);
-    auto present = local->keys();
+namespace {
+
+// Makes a fwd_local map hold exactly `wanted`.
+template <typename Key>
+Result<void> sync_local_map(PinnedMap<Key, __u32>& local, const std::vector<Key>& wanted) {
+    const std::set<Key, RawLess<Key>> keep(wanted.begin(), wanted.end());
+    auto present = local.keys();
     if (!present) return present.error();
     for (const auto& key : *present)
-        if (wanted.count(key.addr) == 0)
-            if (auto ok = local->erase(key); !ok) return ok;
-    for (const auto addr : wanted)
-        if (auto ok = local->update(fwd_local4_key{addr}, 1); !ok) return ok;
+        if (keep.count(key) == 0)
+            if (auto ok = local.erase(key); !ok) return ok;
+    for (const auto& key : keep)
+        if (auto ok = local.update(key, 1); !ok) return ok;
     return {};
 }
 
-Result<std::vector<Mapping>> KernelDatapath::read_mappings() {
-    auto svc = Svc4Map::open(pin_dir_, kSvc4, BPF_MAP_TYPE_HASH);
-    if (!svc) return svc.error();
-    auto entries = svc->entries();
-    if (!entries) return entries.error();
-    auto allow = Allow4Map::open(pin_dir_, kAllow4, BPF_MAP_TYPE_LPM_TRIE);
-    if (!allow) return allow.error();
-    auto allowed = read_allow(*allow);
-    if (!allowed) return allowed.error();
-    std::map<std::uint32_t, std::vector<IpCidr>> allow_by_id;
-    for (const auto& [id, cidr] : *allowed) allow_by_id[id].push_back(cidr);  // sorted: a set
-    std::vector<Mapping> mappings;
-    mappings.reserve(entries->size());
-    for (const auto& [key, value] : *entries) {
-        Mapping mapping = mapping_from_svc4(key, value);
-        // Entries without the flag have no effect (left by an interrupted change).
-        if (value.flags & FWD_SVC_FLAG_ALLOW_LIST) mapping.allow = allow_by_id[mapping.id];
-        mappings.push_back(std::move(mapping));
+}  // namespace
+
+Result<void> KernelDatapath::refresh_local_addresses() {
+    auto addresses = local_addresses();
+    if (!addresses) return addresses.error();
+    auto local4 = Local4Map::open(pin_dir_, kLocal4, BPF_MAP_TYPE_HASH);
+    if (!local4) return local4.error();
+    auto local6 = Local6Map::open(pin_dir_, kLocal6, BPF_MAP_TYPE_HASH);
+    if (!local6) return local6.error();
+    std::vector<fwd_local4_key> keys4;
+    std::vector<fwd_local6_key> keys6;
+    for (const auto& addr : *addresses) {
+        if (addr.is_v4())
+            keys4.push_back(make_local4_key(addr.v4()));
+        else
+            keys6.push_back(make_local6_key(addr.v6()));
     }
+    if (auto ok = sync_local_map(*local4, keys4); !ok) return ok;
+    return sync_local_map(*local6, keys6);
+}
+
+Result<std::vector<Mapping>> KernelDatapath::read_mappings() {
+    auto maps4 = FamilyMaps<Maps4>::open(pin_dir_);
+    if (!maps4) return maps4.error();
+    auto maps6 = FamilyMaps<Maps6>::open(pin_dir_);
+    if (!maps6) return maps6.error();
+    auto mappings = maps4->read_mappings();
+    if (!mappings) return mappings.error();
+    auto mappings6 = maps6->read_mappings();
+    if (!mappings6) return mappings6.error();
+    mappings->insert(mappings->end(), mappings6->begin(), mappings6->end());
     return mappings;
 }
 
@@ -723,23 +600,24 @@ Result<MapSizes> KernelDatapath::map_sizes() {
     return MapSizes{mappings->max_entries, flows->max_entries};
 }
 
+// Service and conntrack fill of both families.
 Result<std::vector<MapFill>> KernelDatapath::map_fill() {
-    auto svc = Svc4Map::open(pin_dir_, kSvc4, BPF_MAP_TYPE_HASH);
-    if (!svc) return svc.error();
-    auto ct = Ct4Map::open(pin_dir_, kCt4, BPF_MAP_TYPE_LRU_HASH);
-    if (!ct) return ct.error();
+    auto maps4 = FamilyMaps<Maps4>::open(pin_dir_);
+    if (!maps4) return maps4.error();
+    auto maps6 = FamilyMaps<Maps6>::open(pin_dir_);
+    if (!maps6) return maps6.error();
     std::vector<MapFill> fill;
-    for (auto [name, fd] : {std::pair{kSvc4, svc->fd()}, std::pair{kCt4, ct->fd()}}) {
-        auto shape = map_shape(fd, name);
+    auto add = [&fill](const auto& map) -> Result<void> {
+        auto shape = map_shape(map.fd(), map.name());
         if (!shape) return shape.error();
-        fill.push_back({name, 0, shape->max_entries});
-    }
-    auto services = svc->entries();
-    if (!services) return services.error();
-    fill[0].entries = static_cast<std::uint32_t>(services->size());
-    auto flows = ct->entries();
-    if (!flows) return flows.error();
-    fill[1].entries = static_cast<std::uint32_t>(flows->size());
+        auto entries = map.entries();
+        if (!entries) return entries.error();
+        fill.push_back({map.name(), static_cast<std::uint32_t>(entries->size()), shape->max_entries});
+        return {};
+    };
+    for (auto ok : {add(maps4->services()), add(maps4->conntrack()), add(maps6->services()),
+                    add(maps6->conntrack())})
+        if (!ok) return ok.error();
     return fill;
 }
 

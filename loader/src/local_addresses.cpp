@@ -14,14 +14,16 @@
 
 namespace fwd::loader {
 
-Result<std::vector<Ipv4Addr>> local_ipv4_addresses() {
+Result<std::vector<IpAddr>> local_addresses() {
     ifaddrs* list = nullptr;
     if (::getifaddrs(&list) != 0) return errno_error("list interface addresses");
-    std::vector<Ipv4Addr> addresses;
+    std::vector<IpAddr> addresses;
     for (const ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
-        if (entry->ifa_addr == nullptr || entry->ifa_addr->sa_family != AF_INET) continue;
-        const auto* in = reinterpret_cast<const sockaddr_in*>(entry->ifa_addr);
-        addresses.push_back(addr_from_sockaddr(*in));
+        if (entry->ifa_addr == nullptr) continue;
+        if (entry->ifa_addr->sa_family == AF_INET)
+            addresses.emplace_back(addr_from_sockaddr(*reinterpret_cast<const sockaddr_in*>(entry->ifa_addr)));
+        else if (entry->ifa_addr->sa_family == AF_INET6)
+            addresses.emplace_back(addr_from_sockaddr6(*reinterpret_cast<const sockaddr_in6*>(entry->ifa_addr)));
     }
     ::freeifaddrs(list);
     return addresses;
