@@ -39,16 +39,6 @@ constexpr const char* kFarRouterAddr = "10.77.2.1";
 constexpr uint16_t kPublishedUdpPort = 5353;
 constexpr uint16_t kContainerUdpPort = 53;
 
-sockaddr_in to_sockaddr(const Endpoint& ep) {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(ep.port);
-    if (inet_pton(AF_INET, ep.addr.c_str(), &sa.sin_addr) != 1) {
-        throw std::runtime_error("bad address " + ep.addr);
-    }
-    return sa;
-}
-
 void set_int_option(const Fd& fd, int level, int name, int value) {
     if (setsockopt(fd.get(), level, name, &value, sizeof(value)) != 0) {
         throw std::runtime_error(fmt::format("setsockopt({}, {}): errno {}", level, name, errno));
@@ -67,8 +57,8 @@ void set_receive_timeout(const Fd& fd, milliseconds timeout) {
 Fd connected_df_udp(const std::string& ns, const Endpoint& peer) {
     Fd fd = socket_in_netns(ns, AF_INET, SOCK_DGRAM);
     set_int_option(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
-    const sockaddr_in sa = to_sockaddr(peer);
-    if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) != 0) {
+    const SocketAddress sa = to_sockaddr(peer);
+    if (connect(fd.get(), sa.addr(), sa.len) != 0) {
         throw std::runtime_error(fmt::format("connect {}: errno {}", peer.str(), errno));
     }
     return fd;
@@ -196,23 +186,17 @@ TEST_F(IcmpErrors, ContainerLearnsThePathMtuOfTheClientSide) {
     const Endpoint far_endpoint{kFarAddr, ntohs(far_bound.sin_port)};
 
     Fd server = socket_in_netns(topo_.c1, AF_INET, SOCK_DGRAM);
-    const sockaddr_in server_addr = to_sockaddr({MainTopology::kC1Addr, kContainerUdpPort});
-    ASSERT_EQ(bind(server.get(), reinterpret_cast<const sockaddr*>(&server_addr),
-                   sizeof(server_addr)),
-              0);
+    const SocketAddress server_addr = to_sockaddr({MainTopology::kC1Addr, kContainerUdpPort});
+    ASSERT_EQ(bind(server.get(), server_addr.addr(), server_addr.len), 0);
     set_receive_timeout(server, kResendInterval);
     std::optional<Endpoint> seen;
     wait_until(
         [&] {
             (void)send(far_client.get(), "hello", 5, 0);
             char buf[64];
-            sockaddr_in from{};
-            socklen_t len = sizeof(from);
-            if (recvfrom(server.get(), buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from),
-                         &len) > 0) {
-                char text[INET_ADDRSTRLEN] = {};
-                inet_ntop(AF_INET, &from.sin_addr, text, sizeof(text));
-                seen = Endpoint{text, ntohs(from.sin_port)};
+            SocketAddress from;
+            if (recvfrom(server.get(), buf, sizeof(buf), 0, from.addr(), &from.len) > 0) {
+                seen = from_sockaddr(from);
             }
             return seen.has_value();
         },
@@ -222,9 +206,8 @@ TEST_F(IcmpErrors, ContainerLearnsThePathMtuOfTheClientSide) {
 
     // The container replies from its server port, too big for the far link.
     set_int_option(server, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
-    const sockaddr_in far_addr = to_sockaddr(far_endpoint);
-    ASSERT_EQ(connect(server.get(), reinterpret_cast<const sockaddr*>(&far_addr), sizeof(far_addr)),
-              0);
+    const SocketAddress far_addr = to_sockaddr(far_endpoint);
+    ASSERT_EQ(connect(server.get(), far_addr.addr(), far_addr.len), 0);
     EXPECT_EQ(send_until_path_mtu(server, kBigDatagram, kSmallMtu), kSmallMtu)
         << "the container's path MTU to the far client";
     EXPECT_GE(Counter("icmp_error_nat"), 1U);

@@ -65,37 +65,21 @@ constexpr auto kMaxStreamTime = std::chrono::seconds{120};
 const Endpoint kPublishedTcp{MainTopology::kHostUplinkAddr, 80};
 const Endpoint kPublishedUdp{MainTopology::kHostUplinkAddr, 5353};
 
-sockaddr_in to_sockaddr(const Endpoint& ep) {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(ep.port);
-    if (::inet_pton(AF_INET, ep.addr.c_str(), &sa.sin_addr) != 1)
-        throw std::runtime_error("not an IPv4 address: " + ep.addr);
-    return sa;
-}
-
-Endpoint from_sockaddr(const sockaddr_in& sa) {
-    char text[INET_ADDRSTRLEN] = {};
-    ::inet_ntop(AF_INET, &sa.sin_addr, text, sizeof text);
-    return Endpoint{text, ntohs(sa.sin_port)};
-}
-
 // A UDP socket in `ns` bound to 0.0.0.0:port, non-blocking.
 Fd bound_udp_socket(const std::string& ns, std::uint16_t port) {
     Fd fd = socket_in_netns(ns, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK);
     const int one = 1;
     (void)::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    const sockaddr_in sa = to_sockaddr({"0.0.0.0", port});
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)
+    const SocketAddress sa = to_sockaddr({"0.0.0.0", port});
+    if (::bind(fd.get(), sa.addr(), sa.len) != 0)
         throw std::runtime_error(
             fmt::format("bind UDP port {} in {}: {}", port, ns, std::strerror(errno)));
     return fd;
 }
 
 void send_datagram(const Fd& fd, const Endpoint& to, std::string_view payload) {
-    const sockaddr_in sa = to_sockaddr(to);
-    if (::sendto(fd.get(), payload.data(), payload.size(), 0,
-                 reinterpret_cast<const sockaddr*>(&sa), sizeof sa) < 0)
+    const SocketAddress sa = to_sockaddr(to);
+    if (::sendto(fd.get(), payload.data(), payload.size(), 0, sa.addr(), sa.len) < 0)
         throw std::runtime_error(fmt::format("send to {}: {}", to.str(), std::strerror(errno)));
 }
 
@@ -200,7 +184,7 @@ public:
 
 private:
     void run() {
-        const sockaddr_in to = to_sockaddr(dst_);
+        const SocketAddress to = to_sockaddr(dst_);
         auto due = Clock::now();
         const auto give_up = due + kMaxStreamTime;
         while (!stop_ && Clock::now() < give_up) {
@@ -211,8 +195,7 @@ private:
             if (now >= due) {
                 const std::uint64_t seq = sent_;
                 // A refused send is retried with the same number, so the numbers stay dense.
-                if (::sendto(socket_.get(), &seq, sizeof seq, 0,
-                             reinterpret_cast<const sockaddr*>(&to), sizeof to) == sizeof seq)
+                if (::sendto(socket_.get(), &seq, sizeof seq, 0, to.addr(), to.len) == sizeof seq)
                     sent_ = seq + 1;
                 due += period_;
             }
@@ -223,10 +206,8 @@ private:
     void receive_replies() {
         for (int i = 0; i < 64; ++i) {
             char buf[2048];
-            sockaddr_in from{};
-            socklen_t len = sizeof from;
-            const ssize_t n = ::recvfrom(socket_.get(), buf, sizeof buf, 0,
-                                         reinterpret_cast<sockaddr*>(&from), &len);
+            SocketAddress from;
+            const ssize_t n = ::recvfrom(socket_.get(), buf, sizeof buf, 0, from.addr(), &from.len);
             if (n < 0) return;
             const std::lock_guard lock(mutex_);
             replies_.emplace_back(from_sockaddr(from),

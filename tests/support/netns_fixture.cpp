@@ -85,28 +85,58 @@ bool drain(int fd, std::string& out) {
     return true;
 }
 
-sockaddr_in to_sockaddr(const Endpoint& ep) {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(ep.port);
-    if (::inet_pton(AF_INET, ep.addr.c_str(), &sa.sin_addr) != 1) {
-        throw std::runtime_error(fmt::format("not an IPv4 address: '{}'", ep.addr));
+}  // namespace
+
+SocketAddress to_sockaddr(const Endpoint& ep) {
+    SocketAddress sa;
+    if (ep.is_ipv6()) {
+        auto& in6 = sa.as<sockaddr_in6>();
+        in6.sin6_family = AF_INET6;
+        in6.sin6_port = htons(ep.port);
+        if (::inet_pton(AF_INET6, ep.addr.c_str(), &in6.sin6_addr) != 1)
+            throw std::runtime_error(fmt::format("not an IPv6 address: '{}'", ep.addr));
+        sa.len = sizeof(sockaddr_in6);
+        return sa;
     }
+    auto& in = sa.as<sockaddr_in>();
+    in.sin_family = AF_INET;
+    in.sin_port = htons(ep.port);
+    if (::inet_pton(AF_INET, ep.addr.c_str(), &in.sin_addr) != 1)
+        throw std::runtime_error(fmt::format("not an IPv4 address: '{}'", ep.addr));
+    sa.len = sizeof(sockaddr_in);
     return sa;
 }
 
-Endpoint from_sockaddr(const sockaddr_in& sa) {
-    char text[INET_ADDRSTRLEN] = {};
-    ::inet_ntop(AF_INET, &sa.sin_addr, text, sizeof text);
-    return Endpoint{text, ntohs(sa.sin_port)};
+Endpoint from_sockaddr(const SocketAddress& sa) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (sa.family() == AF_INET6) {
+        const auto& in6 = sa.as<sockaddr_in6>();
+        ::inet_ntop(AF_INET6, &in6.sin6_addr, text, sizeof text);
+        return Endpoint{text, ntohs(in6.sin6_port)};
+    }
+    const auto& in = sa.as<sockaddr_in>();
+    ::inet_ntop(AF_INET, &in.sin_addr, text, sizeof text);
+    return Endpoint{text, ntohs(in.sin_port)};
 }
 
+Fd endpoint_socket(const std::string& ns, const Endpoint& ep, int type) {
+    Fd fd = socket_in_netns(ns, ep.is_ipv6() ? AF_INET6 : AF_INET, type);
+    if (ep.is_ipv6()) {
+        // IPv6 only: a test's IPv4 and IPv6 servers share a port, as Docker's two proxies do.
+        const int one = 1;
+        (void)::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    }
+    return fd;
+}
+
+namespace {
+
 Fd bound_socket(const std::string& ns, int type, const Endpoint& bind_to) {
-    Fd fd = socket_in_netns(ns, AF_INET, type | SOCK_NONBLOCK);
+    Fd fd = endpoint_socket(ns, bind_to, type | SOCK_NONBLOCK);
     const int one = 1;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    const sockaddr_in sa = to_sockaddr(bind_to);
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
+    const SocketAddress sa = to_sockaddr(bind_to);
+    if (::bind(fd.get(), sa.addr(), sa.len) != 0) {
         throw std::runtime_error(
             fmt::format("bind {} in {}: {}", bind_to.str(), ns, errno_text(errno)));
     }
@@ -739,7 +769,7 @@ MainTopology build_main_topology(NetnsFixture& fixture) {
 // Sockets
 
 std::string Endpoint::str() const {
-    return fmt::format("{}:{}", addr, port);
+    return is_ipv6() ? fmt::format("[{}]:{}", addr, port) : fmt::format("{}:{}", addr, port);
 }
 
 std::ostream& operator<<(std::ostream& os, const Endpoint& ep) {
@@ -802,10 +832,8 @@ void TcpTagServer::serve() {
         }
         std::erase_if(conns, [](const Conn& c) { return !c.open; });
         if ((fds[0].revents & POLLIN) != 0) {
-            sockaddr_in sa{};
-            socklen_t len = sizeof sa;
-            const int fd = ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&sa), &len,
-                                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+            SocketAddress sa;
+            const int fd = ::accept4(listener_.get(), sa.addr(), &sa.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd >= 0) {
                 conns.push_back(Conn{Fd(fd), from_sockaddr(sa).addr, {}, true});
                 ++accepted_;
@@ -834,38 +862,36 @@ void UdpTagServer::serve() {
             continue;
         }
         char buf[2048];
-        sockaddr_in sa{};
-        socklen_t len = sizeof sa;
-        const ssize_t n =
-            ::recvfrom(socket_.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&sa), &len);
+        SocketAddress sa;
+        const ssize_t n = ::recvfrom(socket_.get(), buf, sizeof buf, 0, sa.addr(), &sa.len);
         if (n < 0) {
             continue;
         }
         const std::string reply = fmt::format("{} {} {}", tag_, from_sockaddr(sa).addr,
                                               std::string_view(buf, static_cast<std::size_t>(n)));
-        (void)::sendto(socket_.get(), reply.data(), reply.size(), 0,
-                       reinterpret_cast<const sockaddr*>(&sa), len);
+        (void)::sendto(socket_.get(), reply.data(), reply.size(), 0, sa.addr(), sa.len);
     }
 }
 
-// Binds fd to 0.0.0.0:port (SO_REUSEADDR). Returns false with errno set on failure.
-static bool bind_local_port(const Fd& fd, std::uint16_t port) {
+// Binds fd to the wildcard address of `dst`'s family and `port` (SO_REUSEADDR). Returns false
+// with errno set on failure.
+static bool bind_local_port(const Fd& fd, const Endpoint& dst, std::uint16_t port) {
     const int one = 1;
     (void)::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    const sockaddr_in local = to_sockaddr(Endpoint{"0.0.0.0", port});
-    return ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&local), sizeof local) == 0;
+    const SocketAddress local = to_sockaddr(Endpoint{dst.is_ipv6() ? "::" : "0.0.0.0", port});
+    return ::bind(fd.get(), local.addr(), local.len) == 0;
 }
 
 TcpConnection TcpConnection::connect(const std::string& ns, const Endpoint& dst,
                                      milliseconds timeout, std::uint16_t local_port) {
     TcpConnection conn;
-    Fd fd = socket_in_netns(ns, AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
-    if (local_port != 0 && !bind_local_port(fd, local_port)) {
+    Fd fd = endpoint_socket(ns, dst, SOCK_STREAM | SOCK_NONBLOCK);
+    if (local_port != 0 && !bind_local_port(fd, dst, local_port)) {
         conn.error_ = errno;
         return conn;
     }
-    const sockaddr_in sa = to_sockaddr(dst);
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
+    const SocketAddress sa = to_sockaddr(dst);
+    if (::connect(fd.get(), sa.addr(), sa.len) != 0) {
         if (errno != EINPROGRESS) {
             conn.error_ = errno;
             return conn;
@@ -898,18 +924,16 @@ std::string TcpConnection::error_text() const {
 }
 
 std::optional<Endpoint> TcpConnection::peer() const {
-    sockaddr_in sa{};
-    socklen_t len = sizeof sa;
-    if (!ok() || ::getpeername(fd_.get(), reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+    SocketAddress sa;
+    if (!ok() || ::getpeername(fd_.get(), sa.addr(), &sa.len) != 0) {
         return std::nullopt;
     }
     return from_sockaddr(sa);
 }
 
 std::optional<Endpoint> TcpConnection::local() const {
-    sockaddr_in sa{};
-    socklen_t len = sizeof sa;
-    if (!ok() || ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+    SocketAddress sa;
+    if (!ok() || ::getsockname(fd_.get(), sa.addr(), &sa.len) != 0) {
         return std::nullopt;
     }
     return from_sockaddr(sa);
@@ -968,19 +992,17 @@ std::optional<std::string> TcpConnection::request(std::string_view line, millise
 std::optional<UdpReply> udp_request(const std::string& ns, const Endpoint& dst,
                                     std::string_view payload, milliseconds timeout,
                                     std::uint16_t local_port) {
-    Fd fd = socket_in_netns(ns, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK);
-    const sockaddr_in to = to_sockaddr(dst);
+    Fd fd = endpoint_socket(ns, dst, SOCK_DGRAM | SOCK_NONBLOCK);
+    const SocketAddress to = to_sockaddr(dst);
     // Connected, as a client library would: the kernel then owns the 4-tuple.
-    if (local_port != 0 && (!bind_local_port(fd, local_port) ||
-                            ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0)) {
+    if (local_port != 0 && (!bind_local_port(fd, dst, local_port) || ::connect(fd.get(), to.addr(), to.len) != 0)) {
         return std::nullopt;
     }
     const auto deadline = Clock::now() + timeout;
     constexpr auto kResend = milliseconds{500};
     // At most timeout / kResend + 1 rounds.
     while (Clock::now() < deadline) {
-        (void)::sendto(fd.get(), payload.data(), payload.size(), 0,
-                       reinterpret_cast<const sockaddr*>(&to), sizeof to);
+        (void)::sendto(fd.get(), payload.data(), payload.size(), 0, to.addr(), to.len);
         const auto round_end = std::min(deadline, Clock::now() + kResend);
         while (Clock::now() < round_end) {
             pollfd pfd{fd.get(), POLLIN, 0};
@@ -988,10 +1010,8 @@ std::optional<UdpReply> udp_request(const std::string& ns, const Endpoint& dst,
                 continue;
             }
             char buf[2048];
-            sockaddr_in from{};
-            socklen_t len = sizeof from;
-            const ssize_t n =
-                ::recvfrom(fd.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+            SocketAddress from;
+            const ssize_t n = ::recvfrom(fd.get(), buf, sizeof buf, 0, from.addr(), &from.len);
             if (n >= 0) {
                 return UdpReply{from_sockaddr(from), std::string(buf, static_cast<std::size_t>(n))};
             }

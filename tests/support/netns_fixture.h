@@ -7,6 +7,7 @@
 // Every wait polls with a bounded timeout; every loop is bounded.
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -256,12 +257,33 @@ MainTopology build_main_topology(NetnsFixture& fixture);
 // Sockets
 
 struct Endpoint {
-    std::string addr;  // dotted quad
+    std::string addr;  // dotted quad, or IPv6 text without brackets ("fd00:77::2")
     std::uint16_t port = 0;
 
-    [[nodiscard]] std::string str() const;  // "a.b.c.d:port"
+    [[nodiscard]] bool is_ipv6() const { return addr.find(':') != std::string::npos; }
+    [[nodiscard]] std::string str() const;  // "a.b.c.d:port" or "[v6]:port"
     bool operator==(const Endpoint&) const = default;
 };
+
+// A socket address of either family, sized for accept/recvfrom/getpeername to fill.
+struct SocketAddress {
+    sockaddr_storage storage{};
+    socklen_t len = sizeof(sockaddr_storage);
+
+    template <typename T>
+    T& as() { return *reinterpret_cast<T*>(&storage); }
+    template <typename T>
+    [[nodiscard]] const T& as() const { return *reinterpret_cast<const T*>(&storage); }
+    sockaddr* addr() { return reinterpret_cast<sockaddr*>(&storage); }
+    [[nodiscard]] const sockaddr* addr() const { return reinterpret_cast<const sockaddr*>(&storage); }
+    [[nodiscard]] int family() const { return storage.ss_family; }
+};
+
+// Endpoint <-> socket address; to_sockaddr throws std::runtime_error on a malformed address.
+[[nodiscard]] SocketAddress to_sockaddr(const Endpoint& ep);
+[[nodiscard]] Endpoint from_sockaddr(const SocketAddress& sa);
+// A socket of `ep`'s family in namespace `ns`; IPv6 ones are IPv6-only (IPV6_V6ONLY).
+[[nodiscard]] Fd endpoint_socket(const std::string& ns, const Endpoint& ep, int type);
 
 std::ostream& operator<<(std::ostream& os, const Endpoint& ep);  // for test messages
 

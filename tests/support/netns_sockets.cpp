@@ -11,14 +11,9 @@
 namespace fwd::test {
 
 int bind_errno(const std::string& ns, int type, const Endpoint& addr) {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(addr.port);
-    if (::inet_pton(AF_INET, addr.addr.c_str(), &sa.sin_addr) != 1) {
-        throw std::runtime_error(fmt::format("not an IPv4 address: {}", addr.addr));
-    }
-    const Fd fd = socket_in_netns(ns, AF_INET, type);
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
+    const SocketAddress sa = to_sockaddr(addr);
+    const Fd fd = endpoint_socket(ns, addr, type);
+    if (::bind(fd.get(), sa.addr(), sa.len) != 0) {
         return errno;
     }
     return 0;
