@@ -1,5 +1,6 @@
 // End-to-end: host-local and hairpin access through fwd's cgroup socket programs (connect4,
-// sendmsg4, recvmsg4, getpeername4, bind4), in MainTopology (support/netns_fixture.h).
+// sendmsg4, recvmsg4, getpeername4, bind4, and their IPv6 twins), in MainTopology
+// (support/netns_fixture.h).
 //
 // The whole test process runs in a private cgroup v2 child (support/netns_cgroup.h) and fwd
 // attaches its cgroup programs there only (`attach ... --cgroup PATH`), so no other process on
@@ -352,6 +353,76 @@ TEST_F(HostLocal, StatusReportsKernelFeatures) {
     EXPECT_NE(status.out.find(expected), std::string::npos) << status.describe();
     // Batch map operations exist on every kernel fwd supports (5.6+).
     EXPECT_NE(status.out.find("\"batch_ops\": true"), std::string::npos) << status.describe();
+}
+
+// ---------------------------------------------------------------------------------------------
+// IPv6: the same guarantees through connect6, sendmsg6, recvmsg6, getpeername6 and bind6.
+
+constexpr const char* kLoopback6 = "::1";
+constexpr const char* kAny6 = "::";
+
+class HostLocal6 : public HostLocal {
+protected:
+    void SetUp() override {
+        HostLocal::SetUp();
+        if (IsSkipped() || HasFatalFailure()) return;
+        add_main_topology_ipv6(*net_, topo_);
+    }
+};
+
+// `-p [::1]:80:8080`: a host process reaches the container through [::1], TCP and UDP, and
+// sees [::1] as its peer; nobody else can: not another host, not a container.
+TEST_F(HostLocal6, LoopbackMappingIsForTheHostOnly) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    ASSERT_NO_FATAL_FAILURE(Add("[::1]:80/tcp", "[fd00:30::2]:8080"));
+    ASSERT_NO_FATAL_FAILURE(Add("[::1]:53/udp", "[fd00:30::2]:53"));
+    TcpTagServer& c1 = StartTcpServer(topo_.c1, Endpoint{kAny6, 8080}, "c1");
+    StartUdpServer(topo_.c1, Endpoint{kAny6, 53}, "c1");
+
+    ExpectTcp(topo_.host, Endpoint{kLoopback6, 80}, "c1 fd00:30::1 hello");
+    ExpectUdp(topo_.host, Endpoint{kLoopback6, 53}, "c1 fd00:30::1 ping");
+    ExpectUdp(topo_.host, Endpoint{kLoopback6, 53}, "c1 fd00:30::1 ping", 45053);
+    ExpectTcpRefused(topo_.host, Endpoint{kLoopback6, 81});
+
+    ExpectTcpRefused(topo_.client, Endpoint{MainTopology6::kHostUplinkAddr, 80});
+    ExpectNoUdpReply(topo_.client, Endpoint{MainTopology6::kHostUplinkAddr, 53});
+    ExpectTcpRefused(topo_.c2, Endpoint{MainTopology6::kBridgeAddr, 80});
+    EXPECT_EQ(c1.accepted(), 1U) << "only the host's connection may reach c1";
+}
+
+// A [::] mapping answers host processes on the host's IPv6 addresses and [::1], and containers
+// through the host's addresses (hairpin), with their own source address.
+TEST_F(HostLocal6, HostAddressesAndHairpin) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    ASSERT_NO_FATAL_FAILURE(Add("[::]:80/tcp", "[fd00:30::2]:8080"));
+    ASSERT_NO_FATAL_FAILURE(Add("[::]:5353/udp", "[fd00:30::2]:53"));
+    TcpTagServer& c1 = StartTcpServer(topo_.c1, Endpoint{kAny6, 8080}, "c1");
+    StartUdpServer(topo_.c1, Endpoint{kAny6, 53}, "c1");
+
+    ExpectTcp(topo_.host, Endpoint{MainTopology6::kHostUplinkAddr, 80}, "c1 fd00:30::1 hello");
+    ExpectTcp(topo_.host, Endpoint{kLoopback6, 80}, "c1 fd00:30::1 hello");
+    ExpectUdp(topo_.host, Endpoint{MainTopology6::kHostUplinkAddr, 5353}, "c1 fd00:30::1 ping");
+    ExpectTcp(topo_.c2, Endpoint{MainTopology6::kHostUplinkAddr, 80}, "c1 fd00:30::3 hello");
+    ExpectUdp(topo_.c2, Endpoint{MainTopology6::kBridgeAddr, 5353}, "c1 fd00:30::3 ping");
+    EXPECT_EQ(c1.accepted(), 3U);
+}
+
+// bind6 refuses a host bind on a published IPv6 port (the exact address or the wildcard), and a
+// [::] bind on a port published on 0.0.0.0 (a dual-stack wildcard takes both families).
+TEST_F(HostLocal6, BindRefusedWhilePublished) {
+    const int refused = expected_bind_refusal();
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    ASSERT_NO_FATAL_FAILURE(Add("[::]:8888/tcp", "[fd00:30::2]:8080"));
+    ExpectBind(topo_.host, SOCK_STREAM, Endpoint{kAny6, 8888}, refused);
+    ExpectBind(topo_.host, SOCK_STREAM, Endpoint{MainTopology6::kHostUplinkAddr, 8888}, refused);
+    ExpectBind(topo_.host, SOCK_DGRAM, Endpoint{kAny6, 8888}, 0);
+    ExpectBind(topo_.c1, SOCK_STREAM, Endpoint{kAny6, 8888}, 0);
+    ASSERT_NO_FATAL_FAILURE(Del("[::]:8888/tcp"));
+    ExpectBind(topo_.host, SOCK_STREAM, Endpoint{kAny6, 8888}, 0);
+
+    ASSERT_NO_FATAL_FAILURE(Add("0.0.0.0:8889/tcp", "172.30.0.2:8080"));
+    ExpectBind(topo_.host, SOCK_STREAM, Endpoint{kAny6, 8889}, refused);
+    ExpectBind(topo_.host, SOCK_STREAM, Endpoint{MainTopology6::kHostUplinkAddr, 8889}, 0);
 }
 
 }  // namespace

@@ -440,19 +440,9 @@ protected:
         return rows;
     }
 
-    // A reboot as far as fwd can tell: no fwd program on any interface or cgroup and no pin;
-    // only the state file is left. The tc and XDP attachments go behind fwd's back (a reboot
-    // does not run `detach`), the pins (maps, cgroup links) with the old bpffs.
+    // MainTopologyTest::SimulateReboot, checked: fwd is really gone.
     void SimulateReboot() {
-        for (const char* ifname : {MainTopology::kUplink, MainTopology::kBridge}) {
-            const CommandResult tc =
-                net_->exec_in(topo_.host, fmt::format("tc qdisc del dev {} clsact", ifname));
-            ASSERT_TRUE(tc.ok()) << tc.describe();
-            const CommandResult xdp =
-                net_->exec_in(topo_.host, fmt::format("ip link set dev {} xdp off", ifname));
-            ASSERT_TRUE(xdp.ok()) << xdp.describe();
-        }
-        net_->remount_bpffs();
+        ASSERT_NO_FATAL_FAILURE(MainTopologyTest::SimulateReboot());
         const CommandResult check = fwdctl({"check"});
         ASSERT_EQ(check.exit_code, 1) << "fwd still attached after the reboot\n"
                                       << check.describe();

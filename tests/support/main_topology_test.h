@@ -55,6 +55,21 @@ protected:
         ASSERT_TRUE(r.ok()) << r.describe();
     }
 
+    // A reboot as far as fwd can tell: no fwd program on any interface or cgroup and no pin;
+    // only the state file is left. The tc and XDP attachments go behind fwd's back (a reboot
+    // does not run `detach`), the pins (maps, cgroup links) with the old bpffs.
+    void SimulateReboot() {
+        for (const char* ifname : {MainTopology::kUplink, MainTopology::kBridge}) {
+            const CommandResult tc =
+                net_->exec_in(topo_.host, std::string("tc qdisc del dev ") + ifname + " clsact");
+            ASSERT_TRUE(tc.ok()) << tc.describe();
+            const CommandResult xdp =
+                net_->exec_in(topo_.host, std::string("ip link set dev ") + ifname + " xdp off");
+            ASSERT_TRUE(xdp.ok()) << xdp.describe();
+        }
+        net_->remount_bpffs();
+    }
+
     // One global counter from `fwdctl stats --json`.
     [[nodiscard]] std::uint64_t Counter(const std::string& name) const {
         return net_->fwd_counter(name);

@@ -765,6 +765,21 @@ MainTopology build_main_topology(NetnsFixture& fixture) {
     return t;
 }
 
+void add_main_topology_ipv6(NetnsFixture& fixture, const MainTopology& t) {
+    const auto add = [&](const std::string& ns, const char* dev, const char* addr) {
+        fixture.ip(ns, {"-6", "addr", "add", fmt::format("{}/64", addr), "dev", dev, "nodad"});
+    };
+    add(t.client, "eth0", MainTopology6::kClientAddr);
+    add(t.host, MainTopology::kUplink, MainTopology6::kHostUplinkAddr);
+    add(t.host, MainTopology::kBridge, MainTopology6::kBridgeAddr);
+    add(t.c1, "eth0", MainTopology6::kC1Addr);
+    add(t.c2, "eth0", MainTopology6::kC2Addr);
+    fixture.ip(t.client, {"-6", "route", "add", "default", "via", MainTopology6::kHostUplinkAddr});
+    fixture.ip(t.c1, {"-6", "route", "add", "default", "via", MainTopology6::kBridgeAddr});
+    fixture.ip(t.c2, {"-6", "route", "add", "default", "via", MainTopology6::kBridgeAddr});
+    set_sysctl(t.host, "net.ipv6.conf.all.forwarding", "1");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sockets
 

@@ -253,6 +253,17 @@ struct MainTopology {
 // Builds MainTopology in `fixture` and waits until every link has carrier.
 MainTopology build_main_topology(NetnsFixture& fixture);
 
+// IPv6 on MainTopology, for the dual-stack suites: the same links get these addresses (no
+// duplicate address detection, so they are usable at once), default routes and forwarding.
+struct MainTopology6 {
+    static constexpr const char* kClientAddr = "fd00:77:1::2";
+    static constexpr const char* kHostUplinkAddr = "fd00:77:1::1";
+    static constexpr const char* kBridgeAddr = "fd00:30::1";
+    static constexpr const char* kC1Addr = "fd00:30::2";
+    static constexpr const char* kC2Addr = "fd00:30::3";
+};
+void add_main_topology_ipv6(NetnsFixture& fixture, const MainTopology& topo);
+
 // ---------------------------------------------------------------------------------------------
 // Sockets
 
