@@ -55,8 +55,11 @@ void set_receive_timeout(const Fd& fd, milliseconds timeout) {
 
 // A UDP socket in `ns` that never fragments (DF set: path MTU discovery), connected to `peer`.
 Fd connected_df_udp(const std::string& ns, const Endpoint& peer) {
-    Fd fd = socket_in_netns(ns, AF_INET, SOCK_DGRAM);
-    set_int_option(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
+    Fd fd = endpoint_socket(ns, peer, SOCK_DGRAM);
+    if (peer.is_ipv6())
+        set_int_option(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO);
+    else
+        set_int_option(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
     const SocketAddress sa = to_sockaddr(peer);
     if (connect(fd.get(), sa.addr(), sa.len) != 0) {
         throw std::runtime_error(fmt::format("connect {}: errno {}", peer.str(), errno));
@@ -64,11 +67,17 @@ Fd connected_df_udp(const std::string& ns, const Endpoint& peer) {
     return fd;
 }
 
-// The path MTU the kernel holds for a connected socket's destination.
+// The path MTU the kernel holds for a connected socket's destination (either family).
 int path_mtu(const Fd& fd) {
     int mtu = 0;
     socklen_t len = sizeof(mtu);
-    if (getsockopt(fd.get(), IPPROTO_IP, IP_MTU, &mtu, &len) != 0) {
+    SocketAddress self;
+    if (getsockname(fd.get(), self.addr(), &self.len) != 0) {
+        return -errno;
+    }
+    const bool ipv6 = self.family() == AF_INET6;
+    if (getsockopt(fd.get(), ipv6 ? IPPROTO_IPV6 : IPPROTO_IP, ipv6 ? IPV6_MTU : IP_MTU, &mtu,
+                   &len) != 0) {
         return -errno;
     }
     return mtu;
@@ -119,15 +128,30 @@ protected:
         net_->wait_carrier(topo_.client, "far0");
     }
 
+    // [::]:5353/udp -> c1:53, on the topology's IPv6 addresses.
+    void AddUdpMapping6() {
+        add_main_topology_ipv6(*net_, topo_);
+        const CommandResult r = net_->run_fwdctl(
+            {"add", fmt::format("[::]:{}/udp", kPublishedUdpPort),
+             fmt::format("[{}]:{}", MainTopology6::kC1Addr, kContainerUdpPort)});
+        ASSERT_TRUE(r.ok()) << r.describe();
+    }
+
     // A client's datagram too big for the container's link: the host's "fragmentation needed"
-    // must quote the client's own packet (the published address and port), or the client's
-    // kernel finds no socket for it and never learns the path MTU.
-    void ExpectClientLearnsContainerLinkMtu(const std::vector<std::string>& attach_options) {
+    // (IPv6: "packet too big") must quote the client's own packet (the published address and
+    // port), or the client's kernel finds no socket for it and never learns the path MTU.
+    void ExpectClientLearnsContainerLinkMtu(const std::vector<std::string>& attach_options,
+                                            bool ipv6 = false) {
         ShrinkContainerLink();
         ASSERT_NO_FATAL_FAILURE(Attach(attach_options));
-        ASSERT_NO_FATAL_FAILURE(AddUdpMapping());
-        const Fd client =
-            connected_df_udp(topo_.client, {MainTopology::kHostUplinkAddr, kPublishedUdpPort});
+        if (ipv6) {
+            ASSERT_NO_FATAL_FAILURE(AddUdpMapping6());
+        } else {
+            ASSERT_NO_FATAL_FAILURE(AddUdpMapping());
+        }
+        const Endpoint published{ipv6 ? MainTopology6::kHostUplinkAddr : MainTopology::kHostUplinkAddr,
+                                 kPublishedUdpPort};
+        const Fd client = connected_df_udp(topo_.client, published);
         EXPECT_EQ(send_until_path_mtu(client, kBigDatagram, kSmallMtu), kSmallMtu)
             << "the client's path MTU to the published address";
         EXPECT_GE(Counter("icmp_error_nat"), 1U);
@@ -144,13 +168,29 @@ TEST_F(IcmpErrors, ClientLearnsThePathMtuWithTheFastPathOff) {
     ExpectClientLearnsContainerLinkMtu({"--fast-path", "off"});
 }
 
+TEST_F(IcmpErrors, Ipv6ClientLearnsThePathMtuOfTheContainerLink) {
+    ExpectClientLearnsContainerLinkMtu({}, true);
+}
+
+TEST_F(IcmpErrors, Ipv6ClientLearnsThePathMtuWithTheFastPathOff) {
+    ExpectClientLearnsContainerLinkMtu({"--fast-path", "off"}, true);
+}
+
 // Nothing listens on the container port: the container's "port unreachable" must come back
 // as if from the published address, so the client's connected socket sees ECONNREFUSED.
-TEST_F(IcmpErrors, PortUnreachableFromTheContainerReachesTheClient) {
+class IcmpPortUnreachable : public IcmpErrors, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(IcmpPortUnreachable, FromTheContainerReachesTheClient) {
+    const bool ipv6 = GetParam();
     ASSERT_NO_FATAL_FAILURE(Attach());
-    ASSERT_NO_FATAL_FAILURE(AddUdpMapping());
-    const Fd client =
-        connected_df_udp(topo_.client, {MainTopology::kHostUplinkAddr, kPublishedUdpPort});
+    if (ipv6) {
+        ASSERT_NO_FATAL_FAILURE(AddUdpMapping6());
+    } else {
+        ASSERT_NO_FATAL_FAILURE(AddUdpMapping());
+    }
+    const Endpoint published{ipv6 ? MainTopology6::kHostUplinkAddr : MainTopology::kHostUplinkAddr,
+                             kPublishedUdpPort};
+    const Fd client = connected_df_udp(topo_.client, published);
     set_receive_timeout(client, kResendInterval);
     int last_errno = 0;
     wait_until(
@@ -166,6 +206,9 @@ TEST_F(IcmpErrors, PortUnreachableFromTheContainerReachesTheClient) {
     EXPECT_EQ(last_errno, ECONNREFUSED) << "errno of the client's recv";
     EXPECT_GE(Counter("icmp_error_nat"), 1U);
 }
+
+INSTANTIATE_TEST_SUITE_P(Families, IcmpPortUnreachable, ::testing::Values(false, true),
+                         [](const auto& family) { return family.param ? "Ipv6" : "Ipv4"; });
 
 // The container answers a far client with datagrams too big for the far client's link. The
 // router's "fragmentation needed" goes to the published address and quotes the translated
