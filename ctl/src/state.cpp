@@ -147,22 +147,23 @@ json container_to_json(const ContainerRecord& container) {
     return object;
 }
 
+// A container's optional address field, parsed with `parse` (parse_ipv4 or parse_ipv6).
+template <typename Parse, typename Addr>
+Result<void> optional_address(const json& object, const char* field, Parse parse,
+                              std::optional<Addr>& out) {
+    if (!object.contains(field)) return {};
+    auto text = string_field(object, field);
+    if (!text) return text.error();
+    auto addr = parse(*text);
+    if (!addr) return corrupt(std::string("container ") + field + ": " + addr.error().message);
+    out = *addr;
+    return {};
+}
+
 // "ip" and "ip6", each optional (files written before IPv6 have "ip" only), one required.
 Result<void> read_container_addresses(const json& object, ContainerRecord& container) {
-    if (object.contains("ip")) {
-        auto ip = string_field(object, "ip");
-        if (!ip) return ip.error();
-        auto addr = parse_ipv4(*ip);
-        if (!addr) return corrupt("container ip: " + addr.error().message);
-        container.ip = *addr;
-    }
-    if (object.contains("ip6")) {
-        auto ip6 = string_field(object, "ip6");
-        if (!ip6) return ip6.error();
-        auto addr = parse_ipv6(*ip6);
-        if (!addr) return corrupt("container ip6: " + addr.error().message);
-        container.ip6 = *addr;
-    }
+    if (auto ok = optional_address(object, "ip", parse_ipv4, container.ip); !ok) return ok;
+    if (auto ok = optional_address(object, "ip6", parse_ipv6, container.ip6); !ok) return ok;
     if (!container.ip && !container.ip6) return corrupt("container " + container.name + " has no address");
     return {};
 }
