@@ -90,16 +90,26 @@ std::vector<Mapping> sorted(std::vector<Mapping> mappings) {
     return mappings;
 }
 
-std::vector<Mapping> expand_host_spec(const HostSpec& host) {
+// The keys one port of `del HOST` may name: HOST's address, or without one the wildcard of
+// either family (as `add` without an address took the container's family).
+std::vector<Mapping> del_candidates(const HostSpec& host, std::uint16_t port) {
     std::vector<Mapping> keys;
-    for (std::uint32_t port = host.ports.first; port <= host.ports.last; ++port) {
+    const auto families = host.addr ? std::vector<Family>{host.addr->family()}
+                                    : std::vector<Family>{Family::V4, Family::V6};
+    for (const auto family : families) {
         Mapping key;
-        key.host_addr = host.addr;
-        key.host_port = static_cast<std::uint16_t>(port);
+        key.host_addr = host.addr_for(family);
+        key.host_port = port;
         key.proto = host.proto;
         keys.push_back(key);
     }
     return keys;
+}
+
+std::string describe_keys(const std::vector<Mapping>& keys) {
+    std::string text;
+    for (const auto& key : keys) text += (text.empty() ? "" : " or ") + host_key_string(key);
+    return text;
 }
 
 }  // namespace
@@ -336,7 +346,7 @@ Result<CommandOutput> Controller::add(const HostSpec& host, const ContainerSpec&
     std::vector<Mapping> added;
     for (std::size_t i = 0; i < count; ++i) {
         Mapping mapping;
-        mapping.host_addr = host.addr;
+        mapping.host_addr = host.addr_for(container.addr.family());
         mapping.proto = host.proto;
         mapping.container_addr = container.addr;
         mapping.container_port = static_cast<std::uint16_t>(container.ports.first + i);
@@ -345,7 +355,7 @@ Result<CommandOutput> Controller::add(const HostSpec& host, const ContainerSpec&
         mapping.id = (*ids)[i];
         if (host.wants_allocation()) {
             PortAllocator allocator(options_.pool, probe_);
-            auto port = allocator.allocate(desired, host.addr, host.proto, PortRange{0, 0});
+            auto port = allocator.allocate(desired, {mapping.host_addr}, host.proto, PortRange{0, 0});
             if (!port) return port.error();
             mapping.host_port = *port;
         } else {
@@ -373,12 +383,17 @@ Result<CommandOutput> Controller::del(const HostSpec& host) {
     for (const auto& mapping : state->mappings) present[key_of(mapping)] = &mapping;
     std::vector<Mapping> removed;
     std::set<KeyTuple> doomed;
-    for (const auto& key : expand_host_spec(host)) {
-        auto it = present.find(key_of(key));
-        if (it == present.end())
-            return make_error(ErrorCode::NotFound, "no mapping for " + host_key_string(key));
-        removed.push_back(*it->second);
-        doomed.insert(it->first);
+    for (std::uint32_t port = host.ports.first; port <= host.ports.last; ++port) {
+        const auto keys = del_candidates(host, static_cast<std::uint16_t>(port));
+        const std::size_t before = removed.size();
+        for (const auto& key : keys) {
+            if (auto it = present.find(key_of(key)); it != present.end()) {
+                removed.push_back(*it->second);
+                doomed.insert(it->first);
+            }
+        }
+        if (removed.size() == before)
+            return make_error(ErrorCode::NotFound, "no mapping for " + describe_keys(keys));
     }
     std::erase_if(desired.mappings, [&](const Mapping& m) { return doomed.count(key_of(m)) != 0; });
     CommandOutput output;
@@ -468,7 +483,7 @@ std::vector<ContainerPort> exposed_ports(const PublishOptions& options) {
     return ports;
 }
 
-// -P: every exposed port that no -p binds gets a pool port on 0.0.0.0.
+// -P: every exposed port that no -p binds gets a pool port on every family's wildcard.
 std::vector<PublishRequest> requests_with_publish_all(const PublishOptions& options,
                                                       const std::vector<ContainerPort>& exposed) {
     std::vector<PublishRequest> requests = options.publish;
@@ -476,15 +491,53 @@ std::vector<PublishRequest> requests_with_publish_all(const PublishOptions& opti
     for (const auto& port : exposed) {
         const bool bound = std::any_of(options.publish.begin(), options.publish.end(),
                                        [&](const PublishRequest& r) { return r.container == port; });
-        if (!bound) requests.push_back({port, Ipv4Addr{}, PortRange{0, 0}});
+        if (!bound) requests.push_back({port, std::nullopt, PortRange{0, 0}});
     }
     return requests;
 }
 
-Result<void> check_container_ip(Ipv4Addr ip) {
+Result<void> check_container_ip(IpAddr ip) {
     if (!ip.is_unicast() || ip.is_loopback())
         return make_error(ErrorCode::InvalidInput,
                           "invalid container address " + ip.to_string() + ": must be unicast");
+    return {};
+}
+
+// The container's address of `family`, if it has one.
+std::optional<IpAddr> container_ip(const PublishOptions& options, Family family) {
+    if (family == Family::V4 && options.ip) return IpAddr(*options.ip);
+    if (family == Family::V6 && options.ip6) return IpAddr(*options.ip6);
+    return std::nullopt;
+}
+
+// Where a request publishes: its HOSTIP, or without one the wildcard of every family the
+// container has, IPv4 first (Docker publishes 0.0.0.0 and [::] with one port: moby#42442).
+std::vector<IpAddr> host_addrs(const PublishRequest& request, const PublishOptions& options) {
+    if (request.host_addr) return {*request.host_addr};
+    std::vector<IpAddr> addrs;
+    for (const auto family : {Family::V4, Family::V6})
+        if (container_ip(options, family)) addrs.push_back(IpAddr::any(family));
+    return addrs;
+}
+
+// The container addresses, and a container address for every -p HOSTIP's family (fwd does
+// not translate between IPv4 and IPv6). Invalid input, so checked before anything else.
+Result<void> check_publish_addresses(const PublishOptions& options) {
+    if (!options.ip && !options.ip6)
+        return make_error(ErrorCode::InvalidInput, "publish needs --ip ADDR or --ip6 ADDR6");
+    for (const auto family : {Family::V4, Family::V6})
+        if (auto ip = container_ip(options, family))
+            if (auto ok = check_container_ip(*ip); !ok) return ok;
+    for (const auto& request : options.publish) {
+        if (!request.host_addr || container_ip(options, request.host_addr->family())) continue;
+        const bool v6 = request.host_addr->is_v6();
+        return make_error(ErrorCode::InvalidInput,
+                          fmt::format("-p on {} host IP {} needs the container's {} address "
+                                      "({}; fwd does not translate between IPv4 and IPv6)",
+                                      to_string(request.host_addr->family()),
+                                      request.host_addr->to_string(), v6 ? "IPv6" : "IPv4",
+                                      v6 ? "--ip6 ADDR6" : "--ip ADDR"));
+    }
     return {};
 }
 
@@ -503,38 +556,54 @@ std::string joined_lines(const std::vector<std::string>& lines) {
 
 }  // namespace
 
-Result<Mapping> Controller::bind_request(State& desired, const PublishRequest& request,
-                                         const PublishOptions& options, PortAllocator& allocator) {
-    Mapping mapping;
-    mapping.host_addr = request.host_addr;
-    mapping.proto = request.container.proto;
-    mapping.container_addr = options.ip;
-    mapping.container_port = request.container.port;
-    mapping.name = options.name;
-    mapping.allow = options.allow;
+Result<std::vector<Mapping>> Controller::bind_request(State& desired,
+                                                      const PublishRequest& request,
+                                                      const PublishOptions& options,
+                                                      PortAllocator& allocator) {
+    const auto addrs = host_addrs(request, options);
+    const Proto proto = request.container.proto;
     const bool fixed = request.host_ports.first != 0 && request.host_ports.first == request.host_ports.last;
+    std::uint16_t host_port = request.host_ports.first;
     if (fixed) {
-        mapping.host_port = request.host_ports.first;
-        if (const Mapping* owner = port_owner(desired, mapping.host_addr, mapping.host_port,
-                                              mapping.proto, Overlap::WildcardOverlaps))
-            return port_taken_error(mapping, *owner);
-        if (probe_.in_use(mapping.host_addr, mapping.host_port, mapping.proto))
-            return make_error(ErrorCode::Exists, fmt::format("port {} is in use by a socket of the host",
-                                                             host_key_string(mapping)));
+        for (const auto& addr : addrs) {
+            Mapping wanted;
+            wanted.host_addr = addr;
+            wanted.host_port = host_port;
+            wanted.proto = proto;
+            if (const Mapping* owner =
+                    port_owner(desired, addr, host_port, proto, Overlap::WildcardOverlaps))
+                return port_taken_error(wanted, *owner);
+            if (probe_.in_use(addr, host_port, proto))
+                return make_error(ErrorCode::Exists,
+                                  fmt::format("port {} is in use by a socket of the host",
+                                              host_key_string(wanted)));
+        }
     } else {
-        auto port = allocator.allocate(desired, mapping.host_addr, mapping.proto, request.host_ports);
+        auto port = allocator.allocate(desired, addrs, proto, request.host_ports);
         if (!port) return port.error();
-        mapping.host_port = *port;
+        host_port = *port;
     }
-    auto ids = allocate_ids(desired.mappings, 1, desired.map_sizes);
+    auto ids = allocate_ids(desired.mappings, addrs.size(), desired.map_sizes);
     if (!ids) return ids.error();
-    mapping.id = ids->front();
-    return mapping;
+    std::vector<Mapping> mappings;
+    for (std::size_t i = 0; i < addrs.size(); ++i) {
+        Mapping mapping;
+        mapping.host_addr = addrs[i];
+        mapping.host_port = host_port;
+        mapping.proto = proto;
+        mapping.container_addr = *container_ip(options, addrs[i].family());
+        mapping.container_port = request.container.port;
+        mapping.name = options.name;
+        mapping.allow = options.allow;
+        mapping.id = (*ids)[i];
+        mappings.push_back(mapping);
+    }
+    return mappings;
 }
 
 Result<CommandOutput> Controller::publish(const PublishOptions& options) {
     if (auto ok = validate_name(options.name); !ok) return ok.error();
-    if (auto ok = check_container_ip(options.ip); !ok) return ok.error();
+    if (auto ok = check_publish_addresses(options); !ok) return ok.error();
     auto state = store_.load();
     if (!state) return state.error();
     if (state->name_in_use(options.name))
@@ -547,12 +616,12 @@ Result<CommandOutput> Controller::publish(const PublishOptions& options) {
     if (auto ok = adopt_map_sizes(desired); !ok) return ok.error();
     std::vector<Mapping> added;
     for (const auto& request : requests_with_publish_all(options, exposed)) {
-        auto mapping = bind_request(desired, request, options, allocator);
-        if (!mapping) return mapping.error();
-        desired.mappings.push_back(*mapping);
-        added.push_back(*mapping);
+        auto mappings = bind_request(desired, request, options, allocator);
+        if (!mappings) return mappings.error();
+        desired.mappings.insert(desired.mappings.end(), mappings->begin(), mappings->end());
+        added.insert(added.end(), mappings->begin(), mappings->end());
     }
-    desired.containers.push_back({options.name, options.ip, exposed, options.env});
+    desired.containers.push_back({options.name, options.ip, options.ip6, exposed, options.env});
 
     CommandOutput output;
     output.text = options.json ? format_mappings_json(added) : format_mapping_lines(added);

@@ -26,9 +26,9 @@ std::size_t skip(const std::string& text, std::size_t from, Pred pred) {
     return from;
 }
 
-// "HOSTIP:HOSTPORT" as Go's net.JoinHostPort writes an IPv4 address.
+// "HOSTIP:HOSTPORT" as Go's net.JoinHostPort writes it: IPv6 in brackets ("[::]:8080").
 std::string host_endpoint(const Mapping& mapping) {
-    return fmt::format("{}:{}", mapping.host_addr.to_string(), mapping.host_port);
+    return fmt::format("{}:{}", mapping.host_addr.to_endpoint_string(), mapping.host_port);
 }
 
 void sort_naturally(std::vector<std::string>& lines) {
@@ -207,7 +207,7 @@ std::vector<std::string> link_env(const std::string& client, const std::string& 
     std::sort(ports.begin(), ports.end(), tcp_first);
     ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
 
-    LinkEnvWriter out(env_alias(alias), server.ip.to_string());
+    LinkEnvWriter out(env_alias(alias), server.ip ? server.ip->to_string() : "");
     write_ports(out, ports);
     out.add(fmt::format("{}_NAME=/{}/{}", out.alias(), client, alias));
     for (const auto& var : server.env) {

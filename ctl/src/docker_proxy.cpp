@@ -70,12 +70,17 @@ Result<ProxyRequest> parse_proxy_args(const std::vector<std::string>& args) {
     auto proto = parse_proto(values->at("proto"));
     if (!proto) return proto.error();
     request.proto = *proto;
-    auto host_ip = parse_ipv4(values->at("host-ip"));
+    auto host_ip = parse_ip(values->at("host-ip"));
     if (!host_ip) return host_ip.error();
     request.host_ip = *host_ip;
-    auto container_ip = parse_ipv4(values->at("container-ip"));
+    auto container_ip = parse_ip(values->at("container-ip"));
     if (!container_ip) return container_ip.error();
     request.container_ip = *container_ip;
+    if (host_ip->family() != container_ip->family())
+        return detail::invalid(fmt::format("-host-ip {} and -container-ip {} are of different "
+                                           "families (fwd does not translate between IPv4 and "
+                                           "IPv6)",
+                                           host_ip->to_string(), container_ip->to_string()));
     auto host_port = port_value("host-port", values->at("host-port"));
     if (!host_port) return host_port.error();
     request.host_port = *host_port;

@@ -5,9 +5,7 @@
 // ("-p \"80:0\": ..."), because one command line can carry many of them.
 #include "fwd/ctl/docker_spec.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
-#include <netinet/in.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -92,17 +90,12 @@ PublishParts split_parts(std::string_view spec) {
     return {head.substr(0, second), head.substr(second + 1), container};
 }
 
-bool is_ipv6(std::string_view text) {
-    in6_addr addr{};
-    return inet_pton(AF_INET6, std::string(text).c_str(), &addr) == 1;
-}
-
-// HOSTIP: empty means every address. Docker also takes IPv6, bracketed or not; those are
-// recognised so the message can say "not supported yet" instead of "invalid".
-Result<Ipv4Addr> parse_host_ip(std::string_view text, std::string_view spec) {
+// HOSTIP: empty means every address. Docker takes IPv6 bracketed or not, and strips brackets
+// even around IPv4 ("[1.2.3.4]").
+Result<std::optional<IpAddr>> parse_host_ip(std::string_view text, std::string_view spec) {
     constexpr std::string_view kOption = "-p";
     if (text.empty()) {
-        return Ipv4Addr{};
+        return std::optional<IpAddr>{};
     }
     auto addr = text;
     if (text.front() == '[') {
@@ -112,22 +105,27 @@ Result<Ipv4Addr> parse_host_ip(std::string_view text, std::string_view spec) {
                 fmt::format("unbalanced \"[\" in host IP {} (expected [IPV6]:HOSTPORT:CTRPORT)",
                             quote(text)));
         }
-        addr = text.substr(1, text.size() - 2);  // Docker strips the brackets, even around IPv4
+        addr = text.substr(1, text.size() - 2);
     }
-    if (addr.find(':') != npos) {
-        if (is_ipv6(addr)) {
-            return about(kOption, spec,
-                         fmt::format("IPv6 host IP {} is not supported yet", quote(text)));
-        }
+    const bool ipv6_text = addr.find(':') != npos;
+    // Docker's splitting leaves any extra "ADDR:PORT:" in the host IP; say that, unless the
+    // text is meant as IPv6 (brackets, or a zone id).
+    if (ipv6_text && addr.data() == text.data() && addr.find('%') == npos &&
+        !parse_ipv6(addr)) {
         return about(kOption, spec,
                      fmt::format("too many \":\" (host IP {} is not an address; expected {})",
                                  quote(text), kPublishForm));
     }
-    auto ipv4 = parse_ipv4(addr);
-    if (!ipv4) {
-        return about(kOption, spec, ipv4.error().message);
+    auto ip = parse_ip(addr);
+    if (!ip) {
+        return about(kOption, spec, ip.error().message);
     }
-    return *ipv4;
+    if (ip->is_v6() && ip->v6().is_v4_mapped()) {
+        return about(kOption, spec,
+                     fmt::format("host IP {} is IPv4-mapped IPv6: use the IPv4 address",
+                                 quote(text)));
+    }
+    return std::optional<IpAddr>{*ip};
 }
 
 // True for "0", "00", ...: Docker reads them as port 0, "any port from the pool".

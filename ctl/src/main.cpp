@@ -51,8 +51,11 @@ commands:
   detach IFACE... | --all         detach from interfaces
   add HOST CONTAINER [--name N] [--allow CIDR]...
                                   publish HOST=[ADDR:]PORT[-END][/PROTO] on CONTAINER=ADDR:PORT[-END];
-                                  with --allow only those clients may connect (others are dropped)
-  del HOST                        remove that mapping (or range)
+                                  ADDR is IPv4 or [IPv6], both of one family; HOST without ADDR
+                                  is 0.0.0.0 or [::] after the container's family; with --allow
+                                  only those clients may connect (others are dropped)
+  del HOST                        remove that mapping (or range); without ADDR the 0.0.0.0 and
+                                  [::] mappings of the port
   list                            one line per mapping
   status                          attached interfaces, programs, map fill
   stats [--format text|json|prometheus] [--watch [--interval SECONDS]]
@@ -61,9 +64,12 @@ commands:
   restore                         after a reboot: re-attach and refill the maps from the state
   check [--repair]                compare maps and state; exit 1 and list the drift; --repair
                                   makes the maps follow the state
-  publish NAME --ip ADDR [-p SPEC]... [-P] [--expose PORT[-END][/PROTO]]... [--env K=V]...
-          [--allow CIDR]... [--dry-run]
-                                  Docker run semantics; SPEC = [[HOSTIP:][HOSTPORT[-END]]:]CTRPORT[-END][/PROTO]
+  publish NAME [--ip ADDR] [--ip6 ADDR6] [-p SPEC]... [-P] [--expose PORT[-END][/PROTO]]...
+          [--env K=V]... [--allow CIDR]... [--dry-run]
+                                  Docker run semantics; SPEC = [[HOSTIP:][HOSTPORT[-END]]:]CTRPORT[-END][/PROTO];
+                                  without HOSTIP (and with -P) a port is published on 0.0.0.0 and,
+                                  with --ip6, on [::] too, with the same host port; a container
+                                  without --ip6 is published on IPv4 (0.0.0.0) only
   unpublish NAME                  remove the container and all its mappings
   port NAME [PORT[/PROTO]]        what `docker port` prints
   link-env CLIENT --link SERVER[:ALIAS]...
@@ -145,12 +151,12 @@ po::options_description option_table() {
         ("name", po::value<std::string>(), "add: owner name of the mapping")
         ("all", "detach: every attached interface")
         ("ip", po::value<std::string>(), "publish: the container's IPv4 address")
-        ("ip6", po::value<std::string>(), "publish: the container's IPv6 address (not yet)")
+        ("ip6", po::value<std::string>(), "publish: the container's IPv6 address (at least one of --ip and --ip6)")
         ("publish,p", po::value<std::vector<std::string>>()->composing(), "publish: -p SPEC")
         ("publish-all,P", "publish: every exposed port on a pool port")
         ("expose", po::value<std::vector<std::string>>()->composing(), "publish: expose PORT[-END][/PROTO]")
         ("env", po::value<std::vector<std::string>>()->composing(), "publish: K=V for link-env")
-        ("allow", po::value<std::vector<std::string>>()->composing(), "add, publish: only clients in CIDR (or one address) may open new flows; repeatable")
+        ("allow", po::value<std::vector<std::string>>()->composing(), "add, publish: only clients in CIDR (IPv4 or IPv6, or one address) may open new flows; repeatable; a mapping admits clients of its own family only, so networks of one family alone shut out the other family's clients")
         ("dry-run", "publish: print what would be done, change nothing")
         ("link", po::value<std::vector<std::string>>()->composing(), "link-env: SERVER[:ALIAS]")
         ("repair", "check: make the maps follow the state file")
@@ -174,7 +180,8 @@ void check_command(const std::string& command, const std::vector<std::string>& a
             throw UsageError{fmt::format("option --{} does not apply to {}", option, command)};
     if (command == "detach" && (args.empty() == (vm.count("all") == 0)))
         throw UsageError{"detach takes interface names or --all"};
-    if (command == "publish" && vm.count("ip") == 0) throw UsageError{"publish needs --ip ADDR"};
+    if (command == "publish" && vm.count("ip") == 0 && vm.count("ip6") == 0)
+        throw UsageError{"publish needs --ip ADDR or --ip6 ADDR6"};
     if (command == "link-env" && vm.count("link") == 0)
         throw UsageError{"link-env needs at least one --link SERVER[:ALIAS]"};
 }
@@ -190,10 +197,11 @@ std::vector<std::string> strings(const po::variables_map& vm, const char* option
 }
 
 fwd::ctl::PublishOptions publish_options(const std::string& name, const po::variables_map& vm) {
-    if (vm.count("ip6")) throw UsageError{"--ip6: IPv6 publishing is not supported yet"};
     fwd::ctl::PublishOptions options;
     options.name = name;
-    options.ip = value_or_usage(fwd::ctl::parse_ipv4(vm["ip"].as<std::string>()));
+    if (vm.count("ip")) options.ip = value_or_usage(fwd::ctl::parse_ipv4(vm["ip"].as<std::string>()));
+    if (vm.count("ip6"))
+        options.ip6 = value_or_usage(fwd::ctl::parse_ipv6(vm["ip6"].as<std::string>()));
     for (const auto& spec : strings(vm, "publish")) {
         auto requests = value_or_usage(fwd::ctl::parse_publish_spec(spec));
         options.publish.insert(options.publish.end(), requests.begin(), requests.end());

@@ -2,7 +2,9 @@
 // whitespace, leading-zero octets and trailing garbage are refused instead of guessed at.
 #include "fwd/ctl/spec.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <array>
@@ -50,13 +52,6 @@ std::optional<std::uint32_t> parse_decimal(std::string_view text) {
     return value;
 }
 
-Error ipv6_not_supported(std::string_view text) {
-    // Show only the bracketed address, not the port that follows it.
-    const auto close = text.find(']');
-    const auto addr = close == npos ? text : text.substr(0, close + 1);
-    return invalid(fmt::format("IPv6 address {} is not supported yet", quote(addr)));
-}
-
 // One dotted-quad octet: 1-3 digits, no leading zero (inet_aton reads "010" as octal 8).
 std::optional<std::uint8_t> parse_octet(std::string_view part) {
     if (part.empty() || part.size() > 3 || (part.size() > 1 && part[0] == '0')) {
@@ -71,7 +66,7 @@ std::optional<std::uint8_t> parse_octet(std::string_view part) {
 
 Result<Ipv4Addr> parse_ipv4_in(std::string_view text, std::string_view whole) {
     if (text.starts_with('[') || text.find(':') != npos) {
-        return ipv6_not_supported(text);
+        return invalid(fmt::format("{}{} is not an IPv4 address", quote(text), where(text, whole)));
     }
     const auto bad = [&] {
         return invalid(fmt::format(
@@ -98,6 +93,90 @@ Result<Ipv4Addr> parse_ipv4_in(std::string_view text, std::string_view whole) {
         return bad();
     }
     return Ipv4Addr::from_octets(octets[0], octets[1], octets[2], octets[3]);
+}
+
+// A zone id names an interface; a mapping serves every interface it is attached to.
+Result<Ipv6Addr> parse_ipv6_in(std::string_view text, std::string_view whole) {
+    if (text.find('%') != npos) {
+        return invalid(fmt::format("IPv6 address {}{} has a zone id: zone ids are not supported",
+                                   quote(text), where(text, whole)));
+    }
+    if (text.starts_with('[') || text.ends_with(']')) {
+        return invalid(fmt::format("invalid IPv6 address {}{}: write it without brackets here",
+                                   quote(text), where(text, whole)));
+    }
+    Ipv6Addr::Bytes bytes{};
+    // inet_pton wants a C string; longer text than any IPv6 form cannot be one.
+    if (text.size() > INET6_ADDRSTRLEN ||
+        inet_pton(AF_INET6, std::string(text).c_str(), bytes.data()) != 1) {
+        return invalid(
+            fmt::format("invalid IPv6 address {}{}", quote(text), where(text, whole)));
+    }
+    return Ipv6Addr(bytes);
+}
+
+// IPv6 when the text holds a ':', as no IPv4 form does.
+Result<IpAddr> parse_ip_in(std::string_view text, std::string_view whole) {
+    if (text.find(':') != npos) {
+        auto v6 = parse_ipv6_in(text, whole);
+        if (!v6) return v6.error();
+        return IpAddr(*v6);
+    }
+    auto v4 = parse_ipv4_in(text, whole);
+    if (!v4) return v4.error();
+    return IpAddr(*v4);
+}
+
+// The address in front of ":PORT": IPv4, or IPv6 in brackets ("[fd00::2]"). `text` is what
+// stands before that ':'.
+Result<IpAddr> parse_endpoint_addr(std::string_view text, std::string_view whole) {
+    if (!text.starts_with('[')) {
+        auto v4 = parse_ipv4_in(text, whole);
+        if (!v4) return v4.error();
+        return IpAddr(*v4);
+    }
+    const auto inner = text.substr(1, text.size() - 2);  // the caller found the ']'
+    if (inner.find(':') == npos) {
+        return invalid(fmt::format("{}{}: only IPv6 addresses go in brackets", quote(text),
+                                   where(text, whole)));
+    }
+    auto v6 = parse_ipv6_in(inner, whole);
+    if (!v6) return v6.error();
+    return IpAddr(*v6);
+}
+
+// "ADDR:PORTS" cut at the ':' that ends the address: after the ']' of "[IPv6]", else at the
+// only ':' there may be. `addr` is unset when there is no ':', empty in ":PORTS".
+struct EndpointParts {
+    std::optional<std::string_view> addr;
+    std::string_view ports;
+};
+
+// `name` is "host spec" or "container spec", `form` its syntax.
+Result<EndpointParts> split_endpoint(std::string_view body, std::string_view whole,
+                                     std::string_view name, std::string_view form) {
+    if (body.starts_with('[')) {
+        const auto close = body.find(']');
+        if (close == npos) {
+            return invalid(fmt::format("missing \"]\" after the IPv6 address in {}", quote(whole)));
+        }
+        const auto rest = body.substr(close + 1);
+        if (!rest.starts_with(':')) {
+            return invalid(fmt::format("expected \":PORT\" after \"]\" in {} (expected {})",
+                                       quote(whole), form));
+        }
+        return EndpointParts{body.substr(0, close + 1), rest.substr(1)};
+    }
+    const auto colon = body.find(':');
+    if (colon == npos) {
+        return EndpointParts{std::nullopt, body};
+    }
+    if (body.find(':', colon + 1) != npos) {
+        return invalid(fmt::format("invalid {} {}: too many \":\" (expected {}; an IPv6 "
+                                   "address goes in brackets)",
+                                   name, quote(whole), form));
+    }
+    return EndpointParts{body.substr(0, colon), body.substr(colon + 1)};
 }
 
 Result<std::uint16_t> parse_port(std::string_view text, std::string_view whole) {
@@ -169,19 +248,13 @@ std::string count_ports(std::uint32_t count) {
     return fmt::format("{} port{}", count, count == 1 ? "" : "s");
 }
 
-// The first checks of a host or container spec: not empty, only spec characters, no IPv6.
+// The first checks of a host or container spec: not empty, only spec characters.
 // `name` is "host spec" or "container spec", `form` its syntax.
 Result<void> check_spec_text(std::string_view text, std::string_view name, std::string_view form) {
     if (text.empty()) {
         return invalid(fmt::format("empty {} (expected {})", name, form));
     }
-    if (auto ok = check_characters(fmt::format("invalid {}", name), text); !ok) {
-        return ok;
-    }
-    if (text.starts_with('[')) {
-        return ipv6_not_supported(text);
-    }
-    return {};
+    return check_characters(fmt::format("invalid {}", name), text);
 }
 
 }  // namespace
@@ -193,34 +266,67 @@ Result<Ipv4Addr> parse_ipv4(std::string_view text) {
     return parse_ipv4_in(text, text);
 }
 
-Result<IpCidr> parse_ipv4_cidr(std::string_view text) {
+Result<Ipv6Addr> parse_ipv6(std::string_view text) {
+    if (auto ok = check_characters("invalid IPv6 address", text); !ok) {
+        return ok.error();
+    }
+    return parse_ipv6_in(text, text);
+}
+
+Result<IpAddr> parse_ip(std::string_view text) {
+    if (auto ok = check_characters("invalid address", text); !ok) {
+        return ok.error();
+    }
+    return parse_ip_in(text, text);
+}
+
+namespace {
+
+// The network of `addr` with the first `prefix_len` bits kept and the rest cleared.
+IpAddr network_of(IpAddr addr, std::uint8_t prefix_len) {
+    if (addr.is_v4()) {
+        const std::uint32_t host_bits = prefix_len >= 32 ? 0 : 0xffffffffU >> prefix_len;
+        return Ipv4Addr(addr.v4().value() & ~host_bits);
+    }
+    auto bytes = addr.v6().bytes();
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        const int kept = std::clamp(static_cast<int>(prefix_len) - static_cast<int>(i) * 8, 0, 8);
+        bytes[i] &= static_cast<std::uint8_t>(0xff00U >> kept);
+    }
+    return Ipv6Addr(bytes);
+}
+
+}  // namespace
+
+Result<IpCidr> parse_cidr(std::string_view text) {
     if (auto ok = check_characters("invalid --allow network", text); !ok) return ok.error();
     const auto slash = text.find('/');
-    auto addr = parse_ipv4_in(text.substr(0, slash), text);
+    auto addr = parse_ip_in(text.substr(0, slash), text);
     if (!addr) return addr.error();
-    IpCidr cidr{*addr, 32};
+    const unsigned max_len = addr->is_v4() ? 32 : 128;
+    IpCidr cidr{*addr, static_cast<std::uint8_t>(max_len)};
     if (slash == npos) return cidr;
     const auto len_text = text.substr(slash + 1);
     const auto len = parse_decimal(len_text);
-    if (len_text.empty() || len_text.size() > 2 || !len || *len > 32)
+    // Decimal without leading zeros, like the dotted quad's octets.
+    const bool leading_zero = len_text.size() > 1 && len_text[0] == '0';
+    if (len_text.empty() || len_text.size() > 3 || leading_zero || !len || *len > max_len)
         return invalid(fmt::format("invalid --allow network {}: the prefix length after '/' must "
-                                   "be 0-32",
-                                   quote(text)));
+                                   "be 0-{}",
+                                   quote(text), max_len));
     cidr.prefix_len = static_cast<std::uint8_t>(*len);
-    const std::uint32_t host_bits = cidr.prefix_len == 32 ? 0 : 0xffffffffU >> cidr.prefix_len;
-    if ((addr->value() & host_bits) != 0)
+    const IpAddr network = network_of(*addr, cidr.prefix_len);
+    if (network != *addr)
         return invalid(fmt::format("invalid --allow network {}: host bits are set (did you mean "
                                    "{}?)",
-                                   quote(text),
-                                   IpCidr{Ipv4Addr(addr->value() & ~host_bits), cidr.prefix_len}
-                                       .to_string()));
+                                   quote(text), IpCidr{network, cidr.prefix_len}.to_string()));
     return cidr;
 }
 
 Result<std::vector<IpCidr>> parse_allow_list(const std::vector<std::string>& texts) {
     std::vector<IpCidr> allow;
     for (const auto& text : texts) {
-        auto cidr = parse_ipv4_cidr(text);
+        auto cidr = parse_cidr(text);
         if (!cidr) return cidr.error();
         allow.push_back(*cidr);
     }
@@ -311,22 +417,26 @@ Result<HostSpec> parse_host_spec(std::string_view text) {
         spec.proto = *proto;
         body = text.substr(0, slash);
     }
-    auto port_text = body;
-    if (const auto colon = body.find(':'); colon != npos) {
-        if (body.find(':', colon + 1) != npos) {
-            return invalid(fmt::format("invalid host spec {}: too many \":\" (expected {})",
-                                       quote(text), kHostForm));
-        }
-        const auto addr_text = body.substr(0, colon);
-        if (addr_text.empty()) {
+    auto parts = split_endpoint(body, text, "host spec", kHostForm);
+    if (!parts) {
+        return parts.error();
+    }
+    const auto port_text = parts->ports;
+    if (parts->addr) {
+        if (parts->addr->empty()) {
             return invalid(fmt::format("missing address before \":\" in {}", quote(text)));
         }
-        auto addr = parse_ipv4_in(addr_text, text);
+        auto addr = parse_endpoint_addr(*parts->addr, text);
         if (!addr) {
             return addr.error();
         }
+        // IPv4 packets never carry a mapped address: such a mapping would match nothing.
+        if (addr->is_v6() && addr->v6().is_v4_mapped()) {
+            return invalid(fmt::format("host address {} is IPv4-mapped IPv6: use the IPv4 "
+                                       "address",
+                                       quote(*parts->addr)));
+        }
         spec.addr = *addr;
-        port_text = body.substr(colon + 1);
     }
     if (port_text.empty()) {
         return invalid(fmt::format("missing port in {}", quote(text)));
@@ -347,25 +457,23 @@ Result<ContainerSpec> parse_container_spec(std::string_view text) {
         return invalid(fmt::format("container spec {} takes no protocol (the host spec sets it)",
                                    quote(text)));
     }
-    const auto colon = text.find(':');
-    if (colon == npos || colon == 0) {
+    auto parts = split_endpoint(text, text, "container spec", kContainerForm);
+    if (!parts) {
+        return parts.error();
+    }
+    if (!parts->addr || parts->addr->empty()) {
         return invalid(fmt::format("missing container address in {} (expected {})", quote(text),
                                    kContainerForm));
     }
-    if (text.find(':', colon + 1) != npos) {
-        return invalid(fmt::format("invalid container spec {}: too many \":\" (expected {})",
-                                   quote(text), kContainerForm));
-    }
-    const auto addr_text = text.substr(0, colon);
-    auto addr = parse_ipv4_in(addr_text, text);
+    auto addr = parse_endpoint_addr(*parts->addr, text);
     if (!addr) {
         return addr.error();
     }
     if (!addr->is_unicast()) {
-        return invalid(
-            fmt::format("container address {} must be a unicast address", quote(addr_text)));
+        return invalid(fmt::format("container address {} must be a unicast address",
+                                   quote(*parts->addr)));
     }
-    auto ports = parse_range_in(text.substr(colon + 1), text);
+    auto ports = parse_range_in(parts->ports, text);
     if (!ports) {
         return ports.error();
     }
@@ -386,6 +494,11 @@ Result<PortRange> parse_pool_range(std::string_view text) {
 }
 
 Result<void> check_spec_pair(const HostSpec& host, const ContainerSpec& container) {
+    if (host.addr && host.addr->family() != container.addr.family()) {
+        return invalid(fmt::format("host address {} and container address {} are of different "
+                                   "families (fwd does not translate between IPv4 and IPv6)",
+                                   host.addr->to_string(), container.addr.to_string()));
+    }
     if (host.wants_allocation()) {
         if (container.ports.size() != 1) {
             return invalid(

@@ -63,10 +63,11 @@ Result<std::string> string_field(const json& object, const char* field) {
     return object[field].get<std::string>();
 }
 
-Result<Ipv4Addr> address_field(const json& object, const char* field) {
+// An address of either family, as `list --json` writes it ("0.0.0.0", "::").
+Result<IpAddr> address_field(const json& object, const char* field) {
     auto text = string_field(object, field);
     if (!text) return text.error();
-    auto addr = parse_ipv4(*text);
+    auto addr = parse_ip(*text);
     if (!addr) return corrupt(std::string("mapping field ") + field + ": " + addr.error().message);
     return *addr;
 }
@@ -93,6 +94,9 @@ Result<Mapping> mapping_from_json(const json& object, std::uint32_t max_id) {
     if (!host_addr) return host_addr.error();
     auto container_addr = address_field(object, "container_ip");
     if (!container_addr) return container_addr.error();
+    if (host_addr->family() != container_addr->family())
+        return corrupt(fmt::format("mapping {} -> {} mixes IPv4 and IPv6", host_addr->to_string(),
+                                   container_addr->to_string()));
     auto host_port = port_field(object, "host_port");
     if (!host_port) return host_port.error();
     auto container_port = port_field(object, "container_port");
@@ -137,10 +141,31 @@ json container_to_json(const ContainerRecord& container) {
     for (const auto& port : container.exposed) exposed.push_back(to_string(port));
     json env = json::array();
     for (const auto& var : container.env) env.push_back(var.key + "=" + var.value);
-    return json{{"name", container.name},
-                {"ip", container.ip.to_string()},
-                {"exposed", exposed},
-                {"env", env}};
+    json object{{"name", container.name}, {"exposed", exposed}, {"env", env}};
+    if (container.ip) object["ip"] = container.ip->to_string();
+    if (container.ip6) object["ip6"] = container.ip6->to_string();
+    return object;
+}
+
+// A container's optional address field, parsed with `parse` (parse_ipv4 or parse_ipv6).
+template <typename Parse, typename Addr>
+Result<void> optional_address(const json& object, const char* field, Parse parse,
+                              std::optional<Addr>& out) {
+    if (!object.contains(field)) return {};
+    auto text = string_field(object, field);
+    if (!text) return text.error();
+    auto addr = parse(*text);
+    if (!addr) return corrupt(std::string("container ") + field + ": " + addr.error().message);
+    out = *addr;
+    return {};
+}
+
+// "ip" and "ip6", each optional (files written before IPv6 have "ip" only), one required.
+Result<void> read_container_addresses(const json& object, ContainerRecord& container) {
+    if (auto ok = optional_address(object, "ip", parse_ipv4, container.ip); !ok) return ok;
+    if (auto ok = optional_address(object, "ip6", parse_ipv6, container.ip6); !ok) return ok;
+    if (!container.ip && !container.ip6) return corrupt("container " + container.name + " has no address");
+    return {};
 }
 
 Result<ContainerRecord> container_from_json(const json& object) {
@@ -150,11 +175,7 @@ Result<ContainerRecord> container_from_json(const json& object) {
     if (!name) return name.error();
     if (!validate_name(*name)) return corrupt("bad container name");
     container.name = *name;
-    auto ip = string_field(object, "ip");
-    if (!ip) return ip.error();
-    auto addr = parse_ipv4(*ip);
-    if (!addr) return corrupt("container ip: " + addr.error().message);
-    container.ip = *addr;
+    if (auto ok = read_container_addresses(object, container); !ok) return ok.error();
     if (!object.contains("exposed") || !object["exposed"].is_array())
         return corrupt("container exposed missing");
     for (const auto& item : object["exposed"]) {

@@ -26,7 +26,7 @@ std::optional<std::array<std::uint8_t, 4>> parse_word(std::string_view hex) {
     return bytes;
 }
 
-// Fills `socket` from "ADDR:PORT" (hex). Returns false for malformed or IPv6-only addresses.
+// Fills `socket` from "ADDR:PORT" (hex). Returns false for malformed text.
 bool parse_local(std::string_view field, bool ipv6, BoundSocket& socket) {
     const auto colon = field.find(':');
     if (colon == std::string_view::npos) return false;
@@ -45,18 +45,13 @@ bool parse_local(std::string_view field, bool ipv6, BoundSocket& socket) {
         if (!word) return false;
         std::copy(word->begin(), word->end(), bytes.begin() + static_cast<long>(w * 4));
     }
-    const auto* v4 = ipv6 ? bytes.data() + 12 : bytes.data();
-    if (ipv6) {
-        const bool all_zero = std::all_of(bytes.begin(), bytes.end(), [](auto b) { return b == 0; });
-        const bool v4_mapped = std::all_of(bytes.begin(), bytes.begin() + 10, [](auto b) { return b == 0; }) &&
-                               bytes[10] == 0xff && bytes[11] == 0xff;
-        if (all_zero) {
-            socket.any_addr = true;
-            return true;
-        }
-        if (!v4_mapped) return false;
+    if (!ipv6) {
+        socket.addr = Ipv4Addr::from_octets(bytes[0], bytes[1], bytes[2], bytes[3]);
+    } else if (const Ipv6Addr v6(bytes); v6.is_v4_mapped()) {
+        socket.addr = Ipv4Addr::from_octets(bytes[12], bytes[13], bytes[14], bytes[15]);
+    } else {
+        socket.addr = v6;
     }
-    socket.addr = Ipv4Addr::from_octets(v4[0], v4[1], v4[2], v4[3]);
     socket.any_addr = socket.addr.is_any();
     return true;
 }
@@ -87,6 +82,13 @@ std::vector<BoundSocket> parse_proc_net(std::string_view text, Proto proto, bool
     return sockets;
 }
 
+bool holds_port(const BoundSocket& socket, IpAddr addr, std::uint16_t port, Proto proto) {
+    if (socket.port != port || socket.proto != proto) return false;
+    if (socket.any_addr && socket.addr.is_v6()) return true;
+    if (socket.addr.family() != addr.family()) return false;
+    return socket.any_addr || addr.is_any() || socket.addr == addr;
+}
+
 void ProcNetProbe::load() {
     loaded_ = true;
     struct Source {
@@ -106,8 +108,7 @@ void ProcNetProbe::load() {
 bool ProcNetProbe::in_use(IpAddr addr, std::uint16_t port, Proto proto) {
     if (!loaded_) load();
     return std::any_of(sockets_.begin(), sockets_.end(), [&](const BoundSocket& socket) {
-        return socket.port == port && socket.proto == proto &&
-               (socket.any_addr || addr.is_any() || socket.addr == addr);
+        return holds_port(socket, addr, port, proto);
     });
 }
 

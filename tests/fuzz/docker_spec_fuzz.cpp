@@ -27,8 +27,8 @@ std::string format_request(const PublishRequest& request) {
         host_ports = hosts.first == hosts.last ? fmt::format("{}", hosts.first)
                                                : fmt::format("{}-{}", hosts.first, hosts.last);
     }
-    return fmt::format("{}:{}:{}", request.host_addr.to_string(), host_ports,
-                       to_string(request.container));
+    const auto host_ip = request.host_addr ? request.host_addr->to_endpoint_string() : "";
+    return fmt::format("{}:{}:{}", host_ip, host_ports, to_string(request.container));
 }
 
 void fuzz_publish(std::string_view input) {

@@ -28,7 +28,8 @@ void fuzz_host(std::string_view input) {
         return;
     }
     require(spec->ports.first <= spec->ports.last);
-    const auto text = fmt::format("{}:{}/{}", spec->addr.to_string(),
+    const auto addr = spec->addr ? spec->addr->to_endpoint_string() + ":" : std::string();
+    const auto text = fmt::format("{}{}/{}", addr,
                                   spec->wants_allocation() ? "0" : format_ports(spec->ports),
                                   to_string(spec->proto));
     const auto again = parse_host_spec(text);
@@ -41,8 +42,9 @@ void fuzz_container(std::string_view input) {
         return;
     }
     require(spec->ports.first >= 1 && spec->ports.first <= spec->ports.last);
+    require(spec->addr.is_unicast());
     const auto again = parse_container_spec(
-        fmt::format("{}:{}", spec->addr.to_string(), format_ports(spec->ports)));
+        fmt::format("{}:{}", spec->addr.to_endpoint_string(), format_ports(spec->ports)));
     require(again.has_value() && *again == *spec);
 
     if (const auto host = parse_host_spec(input); host) {
@@ -57,11 +59,22 @@ void fuzz_scalars(std::string_view input) {
     if (const auto addr = parse_ipv4(input); accepted(addr)) {
         require(addr->to_string() == input);  // only the canonical dotted quad is accepted
     }
-    if (const auto cidr = parse_ipv4_cidr(input); accepted(cidr)) {
-        require(cidr->prefix_len <= 32);
-        const std::uint32_t host_bits = cidr->prefix_len == 32 ? 0 : 0xffffffffU >> cidr->prefix_len;
-        require((cidr->addr.value() & host_bits) == 0);  // host bits are refused, never cleared
-        const auto again = parse_ipv4_cidr(cidr->to_string());
+    if (const auto addr = parse_ipv6(input); accepted(addr)) {
+        const auto again = parse_ipv6(addr->to_string());  // RFC 5952 text names the same address
+        require(again.has_value() && *again == *addr);
+    }
+    if (const auto addr = parse_ip(input); accepted(addr)) {
+        const auto again = parse_ip(addr->to_string());
+        require(again.has_value() && *again == *addr);
+    }
+    if (const auto cidr = parse_cidr(input); accepted(cidr)) {
+        require(cidr->prefix_len <= (cidr->addr.is_v4() ? 32 : 128));
+        if (cidr->addr.is_v4()) {
+            const std::uint32_t host_bits =
+                cidr->prefix_len == 32 ? 0 : 0xffffffffU >> cidr->prefix_len;
+            require((cidr->addr.v4().value() & host_bits) == 0);  // refused, never cleared
+        }
+        const auto again = parse_cidr(cidr->to_string());
         require(again.has_value() && *again == *cidr);
     }
     if (const auto proto = parse_proto(input); accepted(proto)) {

@@ -62,11 +62,16 @@ protected:
         std::vector<std::string> env;
         bool dry_run = false;
         bool json = false;
+        std::string ip6;  // the container's IPv6 address (--ip6); empty: none
+        std::vector<std::string> allow;
     };
-    Result<CommandOutput> publish(const std::string& name, const char* ip, const Publish& args) {
+    // `ip` empty: an IPv6-only container (no --ip).
+    Result<CommandOutput> publish(const std::string& name, const std::string& ip, const Publish& args) {
         PublishOptions options;
         options.name = name;
-        options.ip = parse_ipv4(ip).value();
+        if (!ip.empty()) options.ip = parse_ipv4(ip).value();
+        if (!args.ip6.empty()) options.ip6 = parse_ipv6(args.ip6).value();
+        options.allow = parse_allow_list(args.allow).value();
         for (const auto& spec : args.specs) {
             auto requests = parse_publish_spec(spec).value();
             options.publish.insert(options.publish.end(), requests.begin(), requests.end());

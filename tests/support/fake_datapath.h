@@ -130,8 +130,7 @@ public:
 
     bool in_use(IpAddr addr, std::uint16_t port, Proto proto) override {
         return std::any_of(sockets.begin(), sockets.end(), [&](const loader::BoundSocket& s) {
-            return s.port == port && s.proto == proto &&
-                   (s.any_addr || addr.is_any() || s.addr == addr);
+            return loader::holds_port(s, addr, port, proto);
         });
     }
 };

@@ -91,8 +91,8 @@ bool succeeded(const Result<T>& result, const std::string& input, int& successes
 }
 
 // A mapping from its parts, with the id left at 0.
-inline Mapping make_mapping(Ipv4Addr host_addr, std::uint16_t host_port, Proto proto,
-                            Ipv4Addr container_addr, std::uint16_t container_port,
+inline Mapping make_mapping(IpAddr host_addr, std::uint16_t host_port, Proto proto,
+                            IpAddr container_addr, std::uint16_t container_port,
                             std::string name = {}) {
     Mapping m;
     m.host_addr = host_addr;
@@ -113,6 +113,25 @@ inline std::string format_proto(Proto proto) {
 inline std::string format_addr(Ipv4Addr addr) {
     const auto v = addr.value();
     return fmt::format("{}.{}.{}.{}", v >> 24, (v >> 16) & 0xffU, (v >> 8) & 0xffU, v & 0xffU);
+}
+
+// Eight groups of full hex: not RFC 5952's form, so a round trip also exercises the parsers'
+// other accepted spellings.
+inline std::string format_addr(Ipv6Addr addr) {
+    const auto& b = addr.bytes();
+    std::string text;
+    for (std::size_t i = 0; i < b.size(); i += 2)
+        text += fmt::format("{}{:02x}{:02x}", i == 0 ? "" : ":", b[i], b[i + 1]);
+    return text;
+}
+
+inline std::string format_addr(const IpAddr& addr) {
+    return addr.is_v4() ? format_addr(addr.v4()) : format_addr(addr.v6());
+}
+
+// The address as it stands before ":PORT": IPv6 in brackets.
+inline std::string format_endpoint(const IpAddr& addr) {
+    return addr.is_v4() ? format_addr(addr) : "[" + format_addr(addr) + "]";
 }
 
 // "80" or "8000-8010".

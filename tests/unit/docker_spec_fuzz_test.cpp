@@ -20,7 +20,7 @@ namespace {
 constexpr int kIterations = 100000;
 constexpr std::uint32_t kSeed = 20240612;
 
-using test::format_addr;
+using test::format_endpoint;
 using test::format_ports;
 using test::format_proto;
 using test::RandomText;
@@ -83,10 +83,13 @@ private:
     // [[HOSTIP:][HOSTPORT[-END]]:]CTRPORT[-END][/PROTO], occasionally off by one byte.
     std::string publish_like() {
         std::string out;
-        switch (random_.pick(4)) {
+        switch (random_.pick(5)) {
             case 0:
                 out += fmt::format("{}.{}.{}.{}:", random_.number(260), random_.number(260),
                                    random_.number(260), random_.number(260));
+                [[fallthrough]];
+            case 4:
+                if (out.empty()) out += ipv6_host_ip() + ':';
                 [[fallthrough]];
             case 1:
                 out += random_.pick(4) == 0 ? "" : ports();
@@ -101,6 +104,14 @@ private:
             out += kProtos[random_.pick(kProtos.size())];
         }
         return random_.maybe_mutate(out);
+    }
+
+    // Docker's IPv6 HOSTIP forms, bracketed or not; some are invalid on purpose.
+    std::string ipv6_host_ip() {
+        static const std::vector<std::string> kAddrs = {"::", "::1", "fd00::2", "fe80::1%eth0",
+                                                        "::ffff:1.2.3.4", "1::2::3", "ff02::1"};
+        const auto& addr = kAddrs[random_.pick(kAddrs.size())];
+        return random_.pick(2) == 0 ? "[" + addr + "]" : addr;
     }
 
     std::string name_like() {
@@ -125,7 +136,8 @@ private:
 std::string format_request(const PublishRequest& request) {
     const auto& hosts = request.host_ports;
     const auto host_ports = hosts.first == 0 ? std::string() : format_ports(hosts);
-    return fmt::format("{}:{}:{}/{}", format_addr(request.host_addr), host_ports,
+    const auto host_ip = request.host_addr ? format_endpoint(*request.host_addr) : std::string();
+    return fmt::format("{}:{}:{}/{}", host_ip, host_ports,
                        request.container.port, format_proto(request.container.proto));
 }
 

@@ -25,13 +25,14 @@ using test::format_proto;
 using test::Rejection;
 
 // The test's own rendering of a request, so a table row reads like the binding it means:
-// "8080/tcp <- 127.0.0.1:80", with "pool" for {0,0} and "A-B" for an allocation range.
+// "8080/tcp <- 127.0.0.1:80", with "pool" for {0,0}, "A-B" for an allocation range and "*"
+// for no HOSTIP (every family the container has).
 std::string describe(const PublishRequest& request) {
     const auto& hosts = request.host_ports;
     const auto host_ports = hosts.first == 0 && hosts.last == 0 ? "pool"s : format_ports(hosts);
+    const auto host_ip = request.host_addr ? request.host_addr->to_endpoint_string() : "*"s;
     return fmt::format("{}/{} <- {}:{}", request.container.port,
-                       format_proto(request.container.proto), request.host_addr.to_string(),
-                       host_ports);
+                       format_proto(request.container.proto), host_ip, host_ports);
 }
 
 std::vector<std::string> describe(const std::vector<PublishRequest>& requests) {
@@ -43,11 +44,11 @@ std::vector<std::string> describe(const std::vector<PublishRequest>& requests) {
     return out;
 }
 
-// "8000/tcp <- 0.0.0.0:pool" ... for every port of first..last.
+// "8000/tcp <- *:pool" ... for every port of first..last.
 std::vector<std::string> pooled(int first, int last) {
     std::vector<std::string> out;
     for (int port = first; port <= last; ++port) {
-        out.push_back(fmt::format("{}/tcp <- 0.0.0.0:pool", port));
+        out.push_back(fmt::format("{}/tcp <- *:pool", port));
     }
     return out;
 }
@@ -57,36 +58,43 @@ std::vector<std::string> pooled(int first, int last) {
 TEST(PublishSpecParser, AcceptsDocumentedForms) {
     const std::vector<Accepted<std::vector<std::string>>> rows = {
         // The examples of `docker run --help` and the "Publish or expose port" docs.
-        {"8080", {"8080/tcp <- 0.0.0.0:pool"}},
-        {"80:8080", {"8080/tcp <- 0.0.0.0:80"}},
+        {"8080", {"8080/tcp <- *:pool"}},
+        {"80:8080", {"8080/tcp <- *:80"}},
         {"127.0.0.1:80:8080", {"8080/tcp <- 127.0.0.1:80"}},
         {"127.0.0.1::8080", {"8080/tcp <- 127.0.0.1:pool"}},
-        {"53:5353/udp", {"5353/udp <- 0.0.0.0:53"}},
-        {"8080/tcp", {"8080/tcp <- 0.0.0.0:pool"}},
+        {"53:5353/udp", {"5353/udp <- *:53"}},
+        {"8080/tcp", {"8080/tcp <- *:pool"}},
         {"1000-1002:2000-2002",
-         {"2000/tcp <- 0.0.0.0:1000", "2001/tcp <- 0.0.0.0:1001", "2002/tcp <- 0.0.0.0:1002"}},
-        {"7000-7010:80", {"80/tcp <- 0.0.0.0:7000-7010"}},
+         {"2000/tcp <- *:1000", "2001/tcp <- *:1001", "2002/tcp <- *:1002"}},
+        {"7000-7010:80", {"80/tcp <- *:7000-7010"}},
         {"8000-8010", pooled(8000, 8010)},
-        {"80:8080/TCP", {"8080/tcp <- 0.0.0.0:80"}},
-        {"80:8080/Udp", {"8080/udp <- 0.0.0.0:80"}},
+        {"80:8080/TCP", {"8080/tcp <- *:80"}},
+        {"80:8080/Udp", {"8080/udp <- *:80"}},
         // Docker's split gives these empty host parts, which mean "any address, any port".
-        {"::80", {"80/tcp <- 0.0.0.0:pool"}},
-        {":8080", {"8080/tcp <- 0.0.0.0:pool"}},
+        {"::80", {"80/tcp <- *:pool"}},
+        {":8080", {"8080/tcp <- *:pool"}},
         // Host port 0 is Docker's other way to ask for a pool port.
-        {"0:8080", {"8080/tcp <- 0.0.0.0:pool"}},
-        {"000:8080/udp", {"8080/udp <- 0.0.0.0:pool"}},
+        {"0:8080", {"8080/tcp <- *:pool"}},
+        {"000:8080/udp", {"8080/udp <- *:pool"}},
         {"127.0.0.1:0:8080", {"8080/tcp <- 127.0.0.1:pool"}},
         {"0.0.0.0:80:8080", {"8080/tcp <- 0.0.0.0:80"}},
         {"10.0.0.1:8000-8001:9000-9001/udp",
          {"9000/udp <- 10.0.0.1:8000", "9001/udp <- 10.0.0.1:8001"}},
         {"127.0.0.1:7000-7010:80/udp", {"80/udp <- 127.0.0.1:7000-7010"}},
-        {"80-80:8080-8080", {"8080/tcp <- 0.0.0.0:80"}},
-        {"65535:65535/udp", {"65535/udp <- 0.0.0.0:65535"}},
-        {"1:1", {"1/tcp <- 0.0.0.0:1"}},
+        {"80-80:8080-8080", {"8080/tcp <- *:80"}},
+        {"65535:65535/udp", {"65535/udp <- *:65535"}},
+        {"1:1", {"1/tcp <- *:1"}},
         // Docker strips brackets before parsing the address, IPv4 included.
         {"[127.0.0.1]:80:8080", {"8080/tcp <- 127.0.0.1:80"}},
+        // IPv6 host IPs, bracketed or in Docker's unbracketed form (HOSTIP is everything before
+        // the last two ':'-separated parts).
+        {"[::1]:80:8080", {"8080/tcp <- [::1]:80"}},
+        {"::1:8080:80", {"80/tcp <- [::1]:8080"}},
+        {"[::]::8080/udp", {"8080/udp <- [::]:pool"}},
+        {"fd00::1:8000-8001:80-81", {"80/tcp <- [fd00::1]:8000", "81/tcp <- [fd00::1]:8001"}},
+        {"[FD00:0::1]:7000-7010:80", {"80/tcp <- [fd00::1]:7000-7010"}},
         // Go's ParseUint reads leading zeros as decimal, so does fwd.
-        {"080:08080", {"8080/tcp <- 0.0.0.0:80"}},
+        {"080:08080", {"8080/tcp <- *:80"}},
     };
     expect_accepts(parse_publish_spec, rows,
                    [](const std::vector<PublishRequest>& requests) { return describe(requests); });
@@ -117,10 +125,12 @@ TEST(PublishSpecParser, RejectsMalformedSpecs) {
         {"80:8080/SCTP", R"(protocol "SCTP" is not supported)"},
         {"80:8080/icmp", R"(unknown protocol "icmp")"},
         {"8080/tcp/udp", R"(unknown protocol "tcp/udp")"},
-        // Host IPs: IPv6 is recognised but not supported yet; everything else is invalid.
-        {"[::1]:80:8080", R"(-p "[::1]:80:8080": IPv6 host IP "[::1]" is not supported yet)"},
-        {"[fe80::1]::8080", R"(IPv6 host IP "[fe80::1]" is not supported yet)"},
-        {"::1:80:8080", R"(IPv6 host IP "::1" is not supported yet)"},
+        // Host IPs.
+        {"[fe80::1%eth0]::8080", R"(-p "[fe80::1%eth0]::8080": IPv6 address "fe80::1%eth0" has a zone id)"},
+        {"fe80::1%eth0:80:8080", "zone ids are not supported"},
+        {"[::ffff:1.2.3.4]:80:8080", R"(host IP "[::ffff:1.2.3.4]" is IPv4-mapped IPv6: use the IPv4 address)"},
+        {"[zz::]:80:8080", R"(invalid IPv6 address "zz::")"},
+        {"[1::2::3]:80:8080", R"(invalid IPv6 address "1::2::3")"},
         {"[::1]:80", R"(unbalanced "[" in host IP "[:")"},
         {"[::1:80:8080", R"(unbalanced "[")"},
         {"[]:80:8080", R"(invalid IPv4 address "")"},
@@ -178,7 +188,7 @@ TEST(PublishSpecParser, ExpandsTheWholePortSpace) {
     const auto result = parse_publish_spec("1-65535:1-65535/udp");
     ASSERT_TRUE(result.has_value()) << result.error().message;
     ASSERT_EQ(result->size(), 65535U);
-    EXPECT_EQ(describe(result->back()), "65535/udp <- 0.0.0.0:65535");
+    EXPECT_EQ(describe(result->back()), "65535/udp <- *:65535");
 }
 
 // --- ExposeSpecParser -----------------------------------------------------------------

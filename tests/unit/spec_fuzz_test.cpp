@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "fwd/ctl/spec.h"
 #include "support/random_text.h"
@@ -20,6 +22,7 @@ constexpr int kIterations = 200000;
 constexpr std::uint32_t kSeed = 20240611;
 
 using test::format_addr;
+using test::format_endpoint;
 using test::format_ports;
 using test::format_proto;
 using test::RandomText;
@@ -54,8 +57,9 @@ private:
                 "4294967296", "4294967376", "99999999999999999999", ".", ":", "-", "/", "[", "]",
                 "::", "tcp", "udp", "TCP", "Udp", "sctp", "icmp", "a", "x", "f", "+", " ", "\t",
                 "\0"s, "\xff", "\"", "\\", "0.0.0.0", "172.17.0.2", "10.0.0.1", "224.0.0.1",
-                "255.255.255.255", "127.0.0.1", "8000-8010", "49000-49900"},
-            .bytes = "0123456789.:-/[]abctpuTCPUDx \0"s,
+                "255.255.255.255", "127.0.0.1", "8000-8010", "49000-49900", "[::]", "[::1]",
+                "fd00::2", "[fd00::2]", "fe80::1%eth0", "::ffff:", "ff02::1", "[", "]]"},
+            .bytes = "0123456789.:-/[]abcdeftpuTCPUDx% \0"s,
             .long_fill = "0123456789.:-",
         };
         // clang-format on
@@ -65,9 +69,17 @@ private:
     // enough for the round-trip checks to mean something.
     std::string almost_valid() {
         std::string out;
-        if (random_.pick(2) == 0) {
-            out += fmt::format("{}.{}.{}.{}:", random_.number(260), random_.number(260),
-                               random_.number(260), random_.number(260));
+        switch (random_.pick(4)) {
+            case 0:
+            case 1:
+                out += fmt::format("{}.{}.{}.{}:", random_.number(260), random_.number(260),
+                                   random_.number(260), random_.number(260));
+                break;
+            case 2:
+                out += "[" + ipv6_like() + "]:";
+                break;
+            default:
+                break;
         }
         out += random_.number(random_.pick(4) == 0 ? 70000 : 65535);
         if (random_.pick(3) == 0) {
@@ -79,22 +91,39 @@ private:
         return random_.maybe_mutate(out);
     }
 
+    // An IPv6 address in one of its text forms, some of them not unicast.
+    std::string ipv6_like() {
+        static const std::vector<std::string> kPrefixes = {"", "fd00:", "fe80:", "ff02:",
+                                                           "2001:db8:", "::ffff:"};
+        const auto& prefix = kPrefixes[random_.pick(kPrefixes.size())];
+        if (prefix == "::ffff:") {
+            return prefix + "10.0.0." + random_.number(255);
+        }
+        return fmt::format("{}:{:x}", prefix, random_.pick(0x10000));
+    }
+
     RandomText random_;
 };
 
 // The test's own formatters, independent of anything in fwd, for the round trips.
 std::string format_host(const HostSpec& spec) {
-    return fmt::format("{}:{}/{}", format_addr(spec.addr), format_ports(spec.ports),
-                       format_proto(spec.proto));
+    const auto addr = spec.addr ? format_endpoint(*spec.addr) + ":" : std::string();
+    return fmt::format("{}{}/{}", addr, format_ports(spec.ports), format_proto(spec.proto));
 }
 
 std::string format_container(const ContainerSpec& spec) {
-    return fmt::format("{}:{}", format_addr(spec.addr), format_ports(spec.ports));
+    return fmt::format("{}:{}", format_endpoint(spec.addr), format_ports(spec.ports));
 }
 
-bool is_unicast(Ipv4Addr addr) {
-    const auto v = addr.value();
-    return v != 0 && v != 0xffffffffU && (v >> 28) != 0xeU;
+bool is_unicast(const IpAddr& addr) {
+    if (addr.is_v4()) {
+        const auto v = addr.v4().value();
+        return v != 0 && v != 0xffffffffU && (v >> 28) != 0xeU;
+    }
+    const auto b = addr.v6().bytes();  // a copy: v6() returns a temporary
+    const Ipv6Addr::Bytes mapped_prefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    const bool mapped = std::equal(b.begin(), b.begin() + 12, mapped_prefix.begin());
+    return b != Ipv6Addr::Bytes{} && b[0] != 0xff && !mapped;
 }
 
 bool valid_range(PortRange ports) {
@@ -103,6 +132,7 @@ bool valid_range(PortRange ports) {
 
 struct Successes {
     int ipv4 = 0;
+    int ipv6 = 0;
     int proto = 0;
     int range = 0;
     int host = 0;
@@ -116,6 +146,20 @@ void check_ipv4(const std::string& input, Successes& seen) {
         return;
     }
     EXPECT_EQ(format_addr(*addr), input);  // strict parser: the canonical form is the only one
+}
+
+// Any accepted IPv6 text means one address, which its other spellings name as well.
+void check_ipv6(const std::string& input, Successes& seen) {
+    const auto addr = parse_ipv6(input);
+    if (!succeeded(addr, input, seen.ipv6)) {
+        return;
+    }
+    const auto again = parse_ipv6(format_addr(*addr));
+    ASSERT_TRUE(again.has_value()) << input;
+    EXPECT_EQ(*again, *addr) << input;
+    const auto canonical = parse_ipv6(addr->to_string());
+    ASSERT_TRUE(canonical.has_value()) << input;
+    EXPECT_EQ(*canonical, *addr) << input;
 }
 
 void check_proto(const std::string& input, Successes& seen) {
@@ -201,6 +245,9 @@ TEST(SpecParserFuzz, SurvivesPseudoRandomInputAndRoundTrips) {
         if (input.find(':') != std::string::npos) {
             check_ipv4(before_colon(input), seen);
         }
+        if (const auto close = input.find(']'); input.starts_with('[') && close != std::string::npos) {
+            check_ipv6(input.substr(1, close - 1), seen);
+        }
         check_proto(input, seen);
         check_range(input, seen);
         check_pool(input, seen);
@@ -210,6 +257,7 @@ TEST(SpecParserFuzz, SurvivesPseudoRandomInputAndRoundTrips) {
     }
     // Guard the generator: without enough successes the round trips test nothing.
     EXPECT_GT(seen.ipv4, 1000);
+    EXPECT_GT(seen.ipv6, 1000);
     EXPECT_GT(seen.proto, 0);
     EXPECT_GT(seen.range, 1000);
     EXPECT_GT(seen.host, 1000);

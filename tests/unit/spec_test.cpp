@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +19,10 @@ using namespace std::string_literals;
 
 constexpr Ipv4Addr kAny{};
 constexpr Ipv4Addr kContainer = Ipv4Addr::from_octets(172, 17, 0, 2);
+constexpr Ipv6Addr kAny6{};
+constexpr Ipv6Addr kContainer6{{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}};  // fd00::2
+constexpr Ipv6Addr kLoopback6{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+constexpr std::nullopt_t kNoAddr = std::nullopt;  // HOST without ADDR
 
 using test::Accepted;
 using test::expect_accepts;
@@ -58,10 +64,55 @@ TEST(Ipv4Parser, RejectsMalformedAddresses) {
         {" 1.2.3.4", "contains whitespace"},
         {"1.2.3.4\n", "contains whitespace"},
         {"1.2.3.4\0"s, "non-printable"},
-        {"[::1]", "IPv6 address \"[::1]\" is not supported yet"},
-        {"::1", "IPv6 address \"::1\" is not supported yet"},
+        {"[::1]", "\"[::1]\" is not an IPv4 address"},
+        {"::1", "\"::1\" is not an IPv4 address"},
     };
     expect_rejects(parse_ipv4, rows);
+}
+
+// --- Ipv6Parser -----------------------------------------------------------------------
+
+TEST(Ipv6Parser, AcceptsTextFormsAndPrintsRfc5952) {
+    const std::vector<Accepted<std::string>> rows = {
+        {"::", "::"},
+        {"::1", "::1"},
+        {"fd00::2", "fd00::2"},
+        {"FD00:0:0:0:0:0:0:2", "fd00::2"},
+        {"2001:0db8:0000:0000:0001:0000:0000:0001", "2001:db8::1:0:0:1"},
+        {"2001:db8:0:0:1::1", "2001:db8::1:0:0:1"},
+        {"fe80::1", "fe80::1"},
+        {"::ffff:10.0.0.1", "::ffff:10.0.0.1"},
+    };
+    expect_accepts(parse_ipv6, rows, [](Ipv6Addr addr) { return addr.to_string(); });
+    EXPECT_EQ(parse_ipv6("fd00::2").value(), kContainer6);
+    EXPECT_EQ(IpAddr(kContainer6).to_endpoint_string(), "[fd00::2]");
+    EXPECT_EQ(IpAddr(kAny6).to_endpoint_string(), "[::]");
+}
+
+TEST(Ipv6Parser, RejectsMalformedAddressesAndZones) {
+    const std::vector<Rejection> rows = {
+        {"zz::", "invalid IPv6 address \"zz::\""},
+        {"1::2::3", "invalid IPv6 address"},
+        {"1:2:3:4:5:6:7:8:9", "invalid IPv6 address"},
+        {"12345::", "invalid IPv6 address"},
+        {":", "invalid IPv6 address"},
+        {"", "invalid IPv6 address"},
+        {"10.0.0.1", "invalid IPv6 address \"10.0.0.1\""},
+        {"[::1]", "write it without brackets"},
+        {"fe80::1%eth0", "IPv6 address \"fe80::1%eth0\" has a zone id: zone ids are not supported"},
+        {" ::1", "contains whitespace"},
+        {std::string(100, ':'), "invalid IPv6 address"},
+    };
+    expect_rejects(parse_ipv6, rows);
+}
+
+TEST(IpParser, TakesEitherFamily) {
+    EXPECT_EQ(parse_ip("172.17.0.2").value(), IpAddr(kContainer));
+    EXPECT_EQ(parse_ip("fd00::2").value(), IpAddr(kContainer6));
+    EXPECT_EQ(parse_ip("::").value(), IpAddr::any(Family::V6));
+    EXPECT_FALSE(parse_ip("[fd00::2]"));
+    EXPECT_FALSE(parse_ip("fd00::2%1"));
+    EXPECT_FALSE(parse_ip("1.2.3"));
 }
 
 // --- IpCidrParser (--allow) ----------------------------------------------------------
@@ -73,8 +124,15 @@ TEST(IpCidrParser, AcceptsNetworksAndSingleAddresses) {
         {"192.168.1.7/32", IpCidr{Ipv4Addr::from_octets(192, 168, 1, 7), 32}},
         {"0.0.0.0/0", IpCidr{kAny, 0}},
         {"172.16.0.0/12", IpCidr{Ipv4Addr::from_octets(172, 16, 0, 0), 12}},
+        {"fd00::/8", IpCidr{Ipv6Addr{{0xfd}}, 8}},
+        {"fd00::2", IpCidr{kContainer6, 128}},
+        {"fd00::2/128", IpCidr{kContainer6, 128}},
+        {"::/0", IpCidr{kAny6, 0}},
+        {"2001:db8:0:1::/64", IpCidr{*parse_ipv6("2001:db8:0:1::"), 64}},
+        {"2001:db8:0:2::/63", IpCidr{*parse_ipv6("2001:db8:0:2::"), 63}},
+        {"fd00:0:0:ff80::/57", IpCidr{*parse_ipv6("fd00:0:0:ff80::"), 57}},
     };
-    expect_accepts(parse_ipv4_cidr, rows);
+    expect_accepts(parse_cidr, rows);
 }
 
 TEST(IpCidrParser, RejectsMalformedNetworks) {
@@ -89,9 +147,17 @@ TEST(IpCidrParser, RejectsMalformedNetworks) {
         {"/8", "invalid IPv4 address"},
         {"", "invalid IPv4 address"},
         {"10.0.0.0/8 ", "contains whitespace"},
-        {"[::1]/128", "not supported yet"},
+        {"[::1]/128", "write it without brackets"},
+        {"fd00::1/8", "host bits are set (did you mean fd00::/8?)"},
+        {"fd00:0:0:ffc0::/57", "did you mean fd00:0:0:ff80::/57?"},
+        {"2001:db8::1/127", "did you mean 2001:db8::/127?"},
+        {"2001:db8:0:1::/63", "did you mean 2001:db8::/63?"},
+        {"fd00::/129", "prefix length after '/' must be 0-128"},
+        {"fd00::/0128", "prefix length"},
+        {"fe80::%eth0/64", "zone ids are not supported"},
+        {"zz::/8", "invalid IPv6 address"},
     };
-    expect_rejects(parse_ipv4_cidr, rows);
+    expect_rejects(parse_cidr, rows);
 }
 
 TEST(IpCidrParser, AllowListIsSortedWithoutDuplicates) {
@@ -102,6 +168,14 @@ TEST(IpCidrParser, AllowListIsSortedWithoutDuplicates) {
                                             {Ipv4Addr::from_octets(192, 168, 1, 7), 32}};
     EXPECT_EQ(*allow, expected);
     EXPECT_FALSE(parse_allow_list({"10.0.0.0/8", "bad"}));
+}
+
+TEST(IpCidrParser, AllowListKeepsBothFamiliesIpv4First) {
+    auto allow = parse_allow_list({"fd00::/8", "10.0.0.0/8", "::1", "fd00::/8"});
+    ASSERT_TRUE(allow) << allow.error().message;
+    const std::vector<IpCidr> expected = {
+        {Ipv4Addr::from_octets(10, 0, 0, 0), 8}, {kLoopback6, 128}, {Ipv6Addr{{0xfd}}, 8}};
+    EXPECT_EQ(*allow, expected);
 }
 
 // --- ProtoParser ----------------------------------------------------------------------
@@ -164,14 +238,17 @@ TEST(PortRangeParser, RejectsMalformedRanges) {
 TEST(HostSpecParser, AcceptsDocumentedForms) {
     const Ipv4Addr ten = Ipv4Addr::from_octets(10, 0, 0, 1);
     const std::vector<Accepted<HostSpec>> rows = {
-        {"80", {kAny, {80, 80}, Proto::Tcp}},
-        {"80/tcp", {kAny, {80, 80}, Proto::Tcp}},
-        {"80/UDP", {kAny, {80, 80}, Proto::Udp}},
+        {"80", {kNoAddr, {80, 80}, Proto::Tcp}},
+        {"80/tcp", {kNoAddr, {80, 80}, Proto::Tcp}},
+        {"80/UDP", {kNoAddr, {80, 80}, Proto::Udp}},
         {"0.0.0.0:80/tcp", {kAny, {80, 80}, Proto::Tcp}},
         {"10.0.0.1:8000-8010/udp", {ten, {8000, 8010}, Proto::Udp}},
         {"10.0.0.1:443", {ten, {443, 443}, Proto::Tcp}},
-        {"8000-8010", {kAny, {8000, 8010}, Proto::Tcp}},
-        {"65535/udp", {kAny, {65535, 65535}, Proto::Udp}},
+        {"8000-8010", {kNoAddr, {8000, 8010}, Proto::Tcp}},
+        {"65535/udp", {kNoAddr, {65535, 65535}, Proto::Udp}},
+        {"[::]:8080/tcp", {kAny6, {8080, 8080}, Proto::Tcp}},
+        {"[::1]:8080", {kLoopback6, {8080, 8080}, Proto::Tcp}},
+        {"[FD00::2]:8000-8001/udp", {kContainer6, {8000, 8001}, Proto::Udp}},
     };
     expect_accepts(parse_host_spec, rows, [](const HostSpec& spec) {
         EXPECT_FALSE(spec.wants_allocation());
@@ -181,9 +258,10 @@ TEST(HostSpecParser, AcceptsDocumentedForms) {
 
 TEST(HostSpecParser, TreatsLonePortZeroAsAllocation) {
     const std::vector<Accepted<HostSpec>> rows = {
-        {"0", {kAny, {0, 0}, Proto::Tcp}},
-        {"0/udp", {kAny, {0, 0}, Proto::Udp}},
+        {"0", {kNoAddr, {0, 0}, Proto::Tcp}},
+        {"0/udp", {kNoAddr, {0, 0}, Proto::Udp}},
         {"127.0.0.1:0", {Ipv4Addr{0x7f000001U}, {0, 0}, Proto::Tcp}},
+        {"[::1]:0", {kLoopback6, {0, 0}, Proto::Tcp}},
     };
     expect_accepts(parse_host_spec, rows, [](const HostSpec& spec) {
         EXPECT_TRUE(spec.wants_allocation());
@@ -216,8 +294,18 @@ TEST(HostSpecParser, RejectsMalformedSpecs) {
         {"80/", "missing protocol after \"/\""},
         {"/tcp", "missing port"},
         {"1.2.3.4:80:90", "too many \":\""},
-        {"[::1]:80", "IPv6 address \"[::1]\" is not supported yet"},
-        {"::1:80", "too many \":\""},
+        {"::1:80", "too many \":\" (expected [ADDR:]PORT[-END][/PROTO]; an IPv6 address goes in brackets)"},
+        {"[::1:80", R"(missing "]" after the IPv6 address in "[::1:80")"},
+        {"[::1]", R"(expected ":PORT" after "]")"},
+        {"[::1]]:80", R"(expected ":PORT" after "]")"},
+        {"[::1]80", R"(expected ":PORT" after "]")"},
+        {"[::1]:", "missing port"},
+        {"[zz::]:80", "invalid IPv6 address \"zz::\" in \"[zz::]:80\""},
+        {"[1.2.3.4]:80", "\"[1.2.3.4]\" in \"[1.2.3.4]:80\": only IPv6 addresses go in brackets"},
+        {"[]:80", "only IPv6 addresses go in brackets"},
+        {"[fe80::1%eth0]:80", "zone ids are not supported"},
+        {"[::ffff:10.0.0.1]:80", "is IPv4-mapped IPv6: use the IPv4 address"},
+        {"[::1]:80-70", "end 70 is below start 80"},
         {"+80", "not a decimal number"},
         {"-80", "missing port"},
         {"80-", "missing port"},
@@ -248,6 +336,9 @@ TEST(ContainerSpecParser, AcceptsAddressWithPortOrRange) {
         {"172.17.0.2:8080-8090", {kContainer, {8080, 8090}}},
         {"127.0.0.1:1", {Ipv4Addr{0x7f000001U}, {1, 1}}},
         {"223.255.255.254:65535", {Ipv4Addr::from_octets(223, 255, 255, 254), {65535, 65535}}},
+        {"[fd00::2]:80", {kContainer6, {80, 80}}},
+        {"[fd00:0::2]:80-81", {kContainer6, {80, 81}}},
+        {"[::1]:1", {kLoopback6, {1, 1}}},
     };
     expect_accepts(parse_container_spec, rows);
 }
@@ -268,7 +359,16 @@ TEST(ContainerSpecParser, RejectsMalformedSpecs) {
         {"172.17.0.2:70000", "must be 1-65535"},
         {"172.17.0.2:80:90", "too many \":\""},
         {"300.17.0.2:80", "invalid IPv4 address \"300.17.0.2\""},
-        {"[fd00::2]:80", "IPv6 address \"[fd00::2]\" is not supported yet"},
+        {"[::]:80", "container address \"[::]\" must be a unicast address"},
+        {"[ff02::1]:80", "must be a unicast address"},
+        {"[::ffff:172.17.0.2]:80", "container address \"[::ffff:172.17.0.2]\" must be a unicast"},
+        {"[fd00::2:80", R"(missing "]")"},
+        {"[fd00::2]]:80", R"(expected ":PORT" after "]")"},
+        {"[zz::]:80", "invalid IPv6 address"},
+        {"[1.2.3.4]:80", "only IPv6 addresses go in brackets"},
+        {"[fe80::2%eth0]:80", "zone ids are not supported"},
+        {"fd00::2:80", "too many \":\""},
+        {"[fd00::2]", R"(expected ":PORT" after "]")"},
         {"172.17.0.2 :80", "contains whitespace"},
     };
     expect_rejects(parse_container_spec, rows);
@@ -324,6 +424,30 @@ TEST(SpecPair, AcceptsEqualSizes) {
     }
 }
 
+TEST(SpecPair, AcceptsIpv6AndAddresslessHostForEitherFamily) {
+    EXPECT_TRUE(check_spec_pair(host("[::]:8080"), container("[fd00::2]:80")));
+    EXPECT_TRUE(check_spec_pair(host("8000-8001"), container("[fd00::2]:80-81")));
+    EXPECT_TRUE(check_spec_pair(host("0"), container("[fd00::2]:80")));
+    EXPECT_EQ(host("8080").addr_for(Family::V6), IpAddr::any(Family::V6));
+    EXPECT_EQ(host("8080").addr_for(Family::V4), IpAddr::any(Family::V4));
+    EXPECT_EQ(host("[::1]:8080").addr_for(Family::V6), IpAddr(kLoopback6));
+}
+
+TEST(SpecPair, RejectsMixedFamilies) {
+    for (const auto& [host_text, container_text] :
+         std::vector<std::pair<std::string, std::string>>{{"[::]:80", "172.17.0.2:80"},
+                                                          {"0.0.0.0:80", "[fd00::2]:80"},
+                                                          {"127.0.0.1:80", "[::1]:80"}}) {
+        const auto result = check_spec_pair(host(host_text), container(container_text));
+        ASSERT_FALSE(result.has_value()) << host_text;
+        EXPECT_EQ(result.error().code, ErrorCode::InvalidInput);
+        EXPECT_NE(result.error().message.find("are of different families (fwd does not translate "
+                                              "between IPv4 and IPv6)"),
+                  std::string::npos)
+            << result.error().message;
+    }
+}
+
 TEST(SpecPair, RejectsUnequalSizesNamingBoth) {
     const auto result = check_spec_pair(host("8000-8010"), container("172.17.0.2:9000-9005"));
     ASSERT_FALSE(result.has_value());
@@ -371,6 +495,11 @@ TEST(MappingFormat, PrintsMappingAndHostKey) {
     const auto udp = make_mapping(Ipv4Addr{0x7f000001U}, 5353, Proto::Udp, kContainer, 53);
     EXPECT_EQ(to_string(udp), "127.0.0.1:5353/udp -> 172.17.0.2:53");
     EXPECT_EQ(host_key_string(udp), "127.0.0.1:5353/udp");
+
+    auto v6 = make_mapping(kAny6, 8080, Proto::Tcp, kContainer6, 80);
+    v6.allow = parse_allow_list({"fd00::/8", "10.0.0.0/8"}).value();
+    EXPECT_EQ(to_string(v6), "[::]:8080/tcp -> [fd00::2]:80 allow 10.0.0.0/8,fd00::/8");
+    EXPECT_EQ(host_key_string(v6), "[::]:8080/tcp");
 }
 
 TEST(MappingFormat, OrdersByAddressPortThenProtocol) {
@@ -384,6 +513,9 @@ TEST(MappingFormat, OrdersByAddressPortThenProtocol) {
         make_mapping(kAny, 1000, Proto::Tcp, other, 1),
         make_mapping(ten, 22, Proto::Tcp, kContainer, 22),
         make_mapping(ten, 22, Proto::Tcp, kContainer, 2222),
+        make_mapping(kAny6, 80, Proto::Tcp, kContainer6, 8080),
+        make_mapping(kAny6, 443, Proto::Tcp, kContainer6, 8443),
+        make_mapping(kLoopback6, 22, Proto::Tcp, kContainer6, 22),
     };
     auto shuffled = expected;
     std::reverse(shuffled.begin(), shuffled.end());

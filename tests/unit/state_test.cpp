@@ -1,9 +1,11 @@
 #include "fwd/ctl/state.h"
+#include "fwd/ctl/spec.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <filesystem>
+#include <optional>
 #include <random>
 
 namespace fwd::ctl {
@@ -22,11 +24,66 @@ State sample_state() {
                      {Ipv4Addr::from_octets(192, 168, 1, 7), 32}};
     ContainerRecord container{"web",
                               Ipv4Addr::from_octets(172, 17, 0, 2),
+                              std::nullopt,
                               {ContainerPort{80, Proto::Tcp}, ContainerPort{53, Proto::Udp}},
                               {EnvVar{"MODE", "prod"}, EnvVar{"EMPTY", ""}}};
     AllocationCursor cursor{Ipv4Addr{}, Proto::Tcp, 49003};
     return State{{mapping}, {{"eth0", true}, {"br0", false, loader::AttachMode::Xdp}},
                  {container}, {cursor}};
+}
+
+const Ipv6Addr kFd00Two = parse_ipv6("fd00::2").value();
+
+// The sample plus a dual-stack container, an IPv6-only one and their IPv6 mappings.
+State dual_stack_state() {
+    State state = sample_state();
+    Mapping v6;
+    v6.host_addr = Ipv6Addr{};
+    v6.host_port = 8080;
+    v6.container_addr = kFd00Two;
+    v6.container_port = 80;
+    v6.id = 8;
+    v6.name = "dual";
+    v6.allow = parse_allow_list({"fd00::/8", "10.0.0.0/8"}).value();
+    state.mappings.push_back(v6);
+    state.containers.push_back({"dual", Ipv4Addr::from_octets(172, 17, 0, 3), kFd00Two,
+                                {ContainerPort{80, Proto::Tcp}}, {}});
+    state.containers.push_back({"six", std::nullopt, parse_ipv6("fd00::6").value(), {}, {}});
+    state.cursors.push_back({Ipv6Addr{}, Proto::Tcp, 49001});
+    return state;
+}
+
+TEST(StateFile, RoundTripsIpv6MappingsContainersAndCursors) {
+    const State state = dual_stack_state();
+    const std::string text = serialize_state(state);
+    EXPECT_NE(text.find(R"("host_ip": "::")"), std::string::npos) << text;
+    EXPECT_NE(text.find(R"("container_ip": "fd00::2")"), std::string::npos) << text;
+    EXPECT_NE(text.find(R"("ip6": "fd00::6")"), std::string::npos) << text;
+    auto parsed = parse_state(text);
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(*parsed, state);
+    EXPECT_FALSE(parsed->containers[2].ip.has_value());  // IPv6-only: no "ip" written or read
+}
+
+TEST(StateFile, OlderContainerRecordsHaveNoIpv6) {
+    auto parsed = parse_state(R"({"version":1,"mappings":[],"interfaces":[],"containers":[
+        {"name":"web","ip":"172.17.0.2","exposed":["80/tcp"],"env":[]}]})");
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    ASSERT_EQ(parsed->containers.size(), 1U);
+    EXPECT_EQ(parsed->containers[0].ip, Ipv4Addr::from_octets(172, 17, 0, 2));
+    EXPECT_FALSE(parsed->containers[0].ip6.has_value());
+}
+
+TEST(StateFile, Ipv4AndIpv6OnOnePortAreDistinctKeys) {
+    State state = dual_stack_state();
+    Mapping v4 = state.mappings.back();
+    v4.host_addr = Ipv4Addr{};
+    v4.container_addr = Ipv4Addr::from_octets(172, 17, 0, 3);
+    v4.id = 9;
+    state.mappings.push_back(v4);
+    auto parsed = parse_state(serialize_state(state));
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(*parsed, state);
 }
 
 TEST(StateFile, RoundTrips) {
@@ -150,6 +207,45 @@ TEST(StateFile, RejectsDefectsWithClearMessage) {
             "container_ip":"1.1.1.1","container_port":1,"name":"","id":1,"allow":["10.0.0.1/8"]}],
             "interfaces":[]})",
          "host bits"},
+        {R"({"version":1,"mappings":[{"host_ip":"::","host_port":1,"proto":"tcp",
+            "container_ip":"1.1.1.1","container_port":1,"name":"","id":1}],"interfaces":[]})",
+         "mapping :: -> 1.1.1.1 mixes IPv4 and IPv6"},
+        {R"({"version":1,"mappings":[{"host_ip":"0.0.0.0","host_port":1,"proto":"tcp",
+            "container_ip":"fd00::2","container_port":1,"name":"","id":1}],"interfaces":[]})",
+         "mixes IPv4 and IPv6"},
+        {R"({"version":1,"mappings":[{"host_ip":"zz::","host_port":1,"proto":"tcp",
+            "container_ip":"fd00::2","container_port":1,"name":"","id":1}],"interfaces":[]})",
+         "mapping field host_ip: invalid IPv6 address \"zz::\""},
+        {R"({"version":1,"mappings":[{"host_ip":"[::]","host_port":1,"proto":"tcp",
+            "container_ip":"fd00::2","container_port":1,"name":"","id":1}],"interfaces":[]})",
+         "host_ip"},
+        {R"({"version":1,"mappings":[{"host_ip":"::","host_port":1,"proto":"tcp",
+            "container_ip":"fd00::2%eth0","container_port":1,"name":"","id":1}],"interfaces":[]})",
+         "container_ip: IPv6 address \"fd00::2%eth0\" has a zone id"},
+        {R"({"version":1,"mappings":[
+            {"host_ip":"::","host_port":1,"proto":"tcp","container_ip":"fd00::1","container_port":1,"name":"","id":1},
+            {"host_ip":"0:0::0","host_port":1,"proto":"tcp","container_ip":"fd00::2","container_port":1,"name":"","id":2}],
+            "interfaces":[]})",
+         "duplicate mapping [::]:1/tcp"},
+        {R"({"version":1,"mappings":[{"host_ip":"::","host_port":1,"proto":"tcp",
+            "container_ip":"fd00::2","container_port":1,"name":"","id":1,"allow":["fd00::1/8"]}],
+            "interfaces":[]})",
+         "host bits are set (did you mean fd00::/8?)"},
+        {R"({"version":1,"mappings":[],"interfaces":[],"containers":[{"name":"x","ip6":"fd00::zz",
+            "exposed":[],"env":[]}]})",
+         "container ip6: invalid IPv6 address"},
+        {R"({"version":1,"mappings":[],"interfaces":[],"containers":[{"name":"x","ip6":"1.2.3.4",
+            "exposed":[],"env":[]}]})",
+         "container ip6"},
+        {R"({"version":1,"mappings":[],"interfaces":[],"containers":[{"name":"x","ip":"fd00::2",
+            "exposed":[],"env":[]}]})",
+         "container ip: \"fd00::2\" is not an IPv4 address"},
+        {R"({"version":1,"mappings":[],"interfaces":[],"containers":[{"name":"x",
+            "exposed":[],"env":[]}]})",
+         "container x has no address"},
+        {R"({"version":1,"mappings":[],"interfaces":[],"cursors":[{"host_ip":":::",
+            "proto":"tcp","last":49000}]})",
+         "host_ip"},
         {R"({"version":1,"mappings":[],"interfaces":[],"map_sizes":[16,1024]})",
          "map_sizes is not an object"},
         {R"({"version":1,"mappings":[],"interfaces":[],"map_sizes":{"max_mappings":16}})",
@@ -177,7 +273,7 @@ TEST(StateFile, RejectsDefectsWithClearMessage) {
 }
 
 TEST(StateFile, SurvivesRandomMutations) {
-    const std::string good = serialize_state(sample_state());
+    const std::string good = serialize_state(dual_stack_state());
     std::mt19937 rng(12345);
     for (int round = 0; round < 20000; ++round) {
         std::string text = good;
@@ -193,7 +289,9 @@ TEST(StateFile, SurvivesRandomMutations) {
         }
         auto parsed = parse_state(text);  // must not crash or throw
         if (parsed) {
-            EXPECT_TRUE(parse_state(serialize_state(*parsed)).has_value());
+            const auto again = parse_state(serialize_state(*parsed));
+            ASSERT_TRUE(again.has_value()) << text;
+            EXPECT_EQ(*again, *parsed) << text;
         }
     }
 }

@@ -28,8 +28,12 @@ StatsReport sample_report() {
     dns.container_port = 53;
     dns.id = 2;
     dns.name = "";
+    Mapping web6 = web;
+    web6.host_addr = Ipv6Addr{};
+    web6.container_addr = parse_ipv6("fd00::2").value();
+    web6.id = 3;
     StatsReport report;
-    report.rows = {{web, {10, 1000, 8, 4000, 2}}, {dns, {1, 60, 1, 90, 1}}};
+    report.rows = {{web, {10, 1000, 8, 4000, 2}}, {dns, {1, 60, 1, 90, 1}}, {web6, {7, 700, 6, 600, 5}}};
     report.counters = {{"pass_fragment", 3}, {"drop_not_allowed", 4}, {"err_rewrite", 0},
                        {"nat_in", 11}, {"drop_loopback", 5}};
     report.maps = {{"fwd_svc4", 2, 65536}, {"fwd_ct4", 3, 262144}};
@@ -43,6 +47,9 @@ TEST(PrometheusStats, PrintsEveryFamilyWithItsSamples) {
         R"(fwd_mapping_packets_total{host_ip="0.0.0.0",host_port="80",proto="tcp",container_ip="172.17.0.2",container_port="8080",name="web",direction="out"} 8)",
         R"(fwd_mapping_bytes_total{host_ip="0.0.0.0",host_port="80",proto="tcp",container_ip="172.17.0.2",container_port="8080",name="web",direction="out"} 4000)",
         R"(fwd_mapping_new_flows_total{host_ip="0.0.0.0",host_port="53",proto="udp",container_ip="172.17.0.2",container_port="53",name=""} 1)",
+        // IPv6 addresses bare in label values, as `list --json` writes them.
+        R"(fwd_mapping_packets_total{host_ip="::",host_port="80",proto="tcp",container_ip="fd00::2",container_port="8080",name="web",direction="in"} 7)",
+        R"(fwd_mapping_new_flows_total{host_ip="::",host_port="80",proto="tcp",container_ip="fd00::2",container_port="8080",name="web"} 5)",
         R"(fwd_packets_passed_total{reason="fragment"} 3)",
         R"(fwd_packets_dropped_total{reason="not_allowed"} 4)",
         R"(fwd_packets_dropped_total{reason="loopback"} 5)",
@@ -85,7 +92,15 @@ TEST(PrometheusStats, FollowsTheExpositionFormat) {
         EXPECT_EQ(finished.count(match[1]), 0U) << line;
         ++samples;
     }
-    EXPECT_EQ(samples, 2U * 2 + 2U * 2 + 2 + 5 + 2 + 2);
+    EXPECT_EQ(samples, 3U * 2 + 3U * 2 + 3 + 5 + 2 + 2);
+}
+
+TEST(StatsText, PrintsIpv6MappingsBracketedAndJsonBare) {
+    const std::string text = format_stats(sample_report(), StatsFormat::Text);
+    EXPECT_NE(text.find("[::]:80/tcp -> [fd00::2]:8080"), std::string::npos) << text;
+    const std::string json = format_stats(sample_report(), StatsFormat::Json);
+    EXPECT_NE(json.find(R"("host_ip": "::")"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("container_ip": "fd00::2")"), std::string::npos) << json;
 }
 
 }  // namespace

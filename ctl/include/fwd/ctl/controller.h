@@ -37,11 +37,13 @@ struct AddOptions {
     bool json = false;
 };
 
-// `publish NAME --ip ADDR [-p SPEC]... [-P] [--expose ...]... [--env K=V]... [--allow CIDR]...
-// [--dry-run]`
+// `publish NAME [--ip ADDR] [--ip6 ADDR6] [-p SPEC]... [-P] [--expose ...]... [--env K=V]...
+// [--allow CIDR]... [--dry-run]`. At least one of ip and ip6: the families the container has.
+// A -p without HOSTIP and -P publish on the wildcard of each of them, with one host port.
 struct PublishOptions {
     std::string name;
-    Ipv4Addr ip;
+    std::optional<Ipv4Addr> ip;
+    std::optional<Ipv6Addr> ip6;
     std::vector<IpCidr> allow;  // for every mapping made; sorted, unique; empty: any source
     std::vector<PublishRequest> publish;  // every -p, expanded per container port
     bool publish_all = false;             // -P
@@ -96,9 +98,11 @@ private:
     // Makes the maps equal to `desired` (when loaded), then saves the state; on a
     // failed save the maps are put back as they were.
     [[nodiscard]] Result<void> commit(const State& desired, std::vector<std::string>& warnings);
-    [[nodiscard]] Result<Mapping> bind_request(State& desired, const PublishRequest& request,
-                                               const PublishOptions& options,
-                                               PortAllocator& allocator);
+    // The mappings of one request: one per host address, all on one host port.
+    [[nodiscard]] Result<std::vector<Mapping>> bind_request(State& desired,
+                                                            const PublishRequest& request,
+                                                            const PublishOptions& options,
+                                                            PortAllocator& allocator);
     // `interfaces` names each interface with its mode (created_clsact is not read).
     [[nodiscard]] Result<CommandOutput> attach_recorded(
         const State& state, const std::vector<InterfaceRecord>& interfaces,

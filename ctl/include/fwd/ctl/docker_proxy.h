@@ -15,9 +15,9 @@ namespace fwd::ctl {
 // The one port dockerd asks for.
 struct ProxyRequest {
     Proto proto = Proto::Tcp;
-    Ipv4Addr host_ip;
+    IpAddr host_ip;
     std::uint16_t host_port = 0;
-    Ipv4Addr container_ip;
+    IpAddr container_ip;  // of host_ip's family
     std::uint16_t container_port = 0;
     bool operator==(const ProxyRequest&) const = default;
 };
@@ -25,7 +25,9 @@ struct ProxyRequest {
 // Docker's flags, Go style (`-flag value`, `-flag=value`, one or two dashes): -proto tcp|udp,
 // -host-ip, -host-port, -container-ip, -container-port, all required. Other flags (newer
 // dockerd versions add some, e.g. -use-listen-fd) are ignored: a bare one is a switch, and
-// `-flag=value` carries its value. An IPv6 address or sctp is refused as not supported yet.
+// `-flag=value` carries its value. Addresses are IPv4 or IPv6 (without brackets), both of one
+// family: dockerd runs one proxy per family, with the same port. sctp is refused as not
+// supported.
 [[nodiscard]] Result<ProxyRequest> parse_proxy_args(const std::vector<std::string>& args);
 
 // The owner name of the mapping a proxy process installs: unique per process, so removing it

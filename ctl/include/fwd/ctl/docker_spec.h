@@ -28,7 +28,8 @@ struct ContainerPort {
 // One binding a -p spec asks for, per container port of the spec.
 struct PublishRequest {
     ContainerPort container;
-    Ipv4Addr host_addr;       // 0.0.0.0 when the spec has no HOSTIP
+    // Unset when the spec has no HOSTIP: every family the container has (0.0.0.0 and [::]).
+    std::optional<IpAddr> host_addr;
     PortRange host_ports;     // {0,0}: any port from the pool; first==last: that port;
                               // first<last (single container port only): any port in that range
     bool operator==(const PublishRequest&) const = default;
@@ -39,7 +40,8 @@ struct PublishRequest {
 // An empty HOSTPORT, or 0, asks for a pool port; a host range with one container port asks
 // for a port in that range; otherwise host and container ranges pair up port by port.
 // Protocol is case-insensitive; sctp is understood and refused as not supported.
-// An IPv6 HOSTIP ("[::1]:80:8080", "::1:80:8080") is recognised and refused as not supported yet.
+// HOSTIP is IPv4 or IPv6, bracketed or not ("[::1]:80:8080", "::1:80:8080"); Docker strips
+// brackets even around IPv4. Zone ids and IPv4-mapped IPv6 are refused.
 [[nodiscard]] Result<std::vector<PublishRequest>> parse_publish_spec(std::string_view spec);
 
 // `--expose PORT[-END][/PROTO]`: the container ports it exposes, one per port of the range.

@@ -2,6 +2,7 @@
 // maps follow it. Written atomically (temp file, fsync, rename) under a lock.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,11 +21,12 @@ struct InterfaceRecord {
     bool operator==(const InterfaceRecord&) const = default;
 };
 
-// A container made with `publish`: its address, exposed ports and --env (for link-env).
+// A container made with `publish`: its addresses, exposed ports and --env (for link-env).
 // Its published ports are the mappings whose name is the container's name.
 struct ContainerRecord {
     std::string name;
-    Ipv4Addr ip;
+    std::optional<Ipv4Addr> ip;   // at least one of ip and ip6 is set
+    std::optional<Ipv6Addr> ip6;
     std::vector<ContainerPort> exposed;  // sorted, unique
     std::vector<EnvVar> env;             // in the order given
     bool operator==(const ContainerRecord&) const = default;

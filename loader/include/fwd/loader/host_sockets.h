@@ -10,8 +10,8 @@
 
 namespace fwd::loader {
 
-// One socket's local end. any_addr: bound to 0.0.0.0 or [::] (a dual-stack wildcard
-// takes the port on every IPv4 address too). IPv6-only addresses are not listed.
+// One socket's local end: an IPv4 address (IPv4-mapped ones from the tcp6/udp6 files too),
+// or IPv6. any_addr: bound to 0.0.0.0 or [::].
 struct BoundSocket {
     IpAddr addr;
     bool any_addr = false;
@@ -20,10 +20,17 @@ struct BoundSocket {
     bool operator==(const BoundSocket&) const = default;
 };
 
+// Does `socket` hold `port` on `addr` (a wildcard: on any address of its family)? Sockets hold
+// ports of their own family, except a [::] socket: /proc does not show IPV6_V6ONLY, and a
+// dual-stack one takes the port on every IPv4 address too, so it counts for both.
+[[nodiscard]] bool holds_port(const BoundSocket& socket, IpAddr addr, std::uint16_t port,
+                              Proto proto);
+
 // Parses the text of one /proc/net file; malformed lines are skipped.
 [[nodiscard]] std::vector<BoundSocket> parse_proc_net(std::string_view text, Proto proto, bool ipv6);
 
-// Does any socket of the host hold `port` on `addr` (0.0.0.0: on any address)?
+// Does any socket of the host hold `port` on `addr` (0.0.0.0 or ::: on any address of that
+// family)?
 class HostPortProbe {
 public:
     virtual ~HostPortProbe() = default;
