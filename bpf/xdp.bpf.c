@@ -49,11 +49,11 @@ static __always_inline int xdp_dnat4(struct xdp_md *ctx)
 	if (parse_xdp(ctx, &pkt) || svc4_lookup(ctx, ctx->ingress_ifindex, &pkt, &svc))
 		return 0;
 	target = *svc;
-	if (!ct4_refresh_forward(&pkt, &target, ct4_now()) || csum4_l4_is_partial(&pkt)) {
+	if (!ct4_refresh_forward(&pkt, &target, ct_now()) || csum4_l4_is_partial(&pkt)) {
 		counter_bump(FWD_CNT_XDP_TO_TC);
 		return 0;
 	}
-	change = nat4_change_of(&pkt, NAT4_DST, target.container_addr, target.container_port);
+	change = nat4_change_of(&pkt, NAT_DST, target.container_addr, target.container_port);
 	if (nat4_rewrite_xdp(ctx, &pkt, &change)) {
 		counter_bump(FWD_CNT_ERR_REWRITE);
 		return 0;
