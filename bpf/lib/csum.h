@@ -140,4 +140,17 @@ static __always_inline int csum6_replace_addr(struct __sk_buff *skb, const struc
 	return 0;
 }
 
+/*
+ * A 32-bit word of an IPv6 header changed from @from to @to (the hop limit's):
+ * no checksum covers it, so a CHECKSUM_COMPLETE skb's csum moves by the
+ * difference (a no-op on other skbs).
+ */
+static __always_inline void csum6_header_word_changed(struct __sk_buff *skb, __be32 from, __be32 to)
+{
+	__s64 diff = bpf_csum_diff(&from, sizeof(from), &to, sizeof(to), 0);
+
+	if (diff >= 0)
+		bpf_csum_update(skb, diff);
+}
+
 #endif /* FWD_LIB_CSUM_H */

@@ -15,6 +15,7 @@
 #include <bpf/bpf_endian.h>
 #include "../fwd_abi.h"
 #include "addr6.h"
+#include "csum.h"
 #include "fib.h"
 #include "parse.h"
 
@@ -78,7 +79,8 @@ static __always_inline int fib6_next_hop(struct __sk_buff *skb, const struct fwd
 /*
  * fib6_redirect - forward a translated packet to the next hop fib6_next_hop
  * found for it, as the stack would: hop limit decremented (IPv6 has no header
- * checksum), Ethernet addresses of the egress device and the neighbour.
+ * checksum, but a CHECKSUM_COMPLETE csum covers it), Ethernet addresses of the
+ * egress device and the neighbour.
  * Returns the TC verdict.
  */
 static __always_inline int fib6_redirect(struct __sk_buff *skb, const struct bpf_fib_lookup *fib,
@@ -87,10 +89,14 @@ static __always_inline int fib6_redirect(struct __sk_buff *skb, const struct bpf
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct ipv6hdr *ip6 = data + ETH_HLEN;
+	__be32 *hop_limit_word = (__be32 *)&ip6->payload_len; /* with next header and hop limit */
+	__be32 old_word;
 
 	if ((void *)(ip6 + 1) > data_end)
 		return TC_ACT_OK;
+	old_word = *hop_limit_word;
 	ip6->hop_limit -= 1;
+	csum6_header_word_changed(skb, old_word, *hop_limit_word);
 	return fib_send(skb, fib, lookup);
 }
 

@@ -44,11 +44,12 @@ void check_counters(const Counters& actual, const std::vector<CounterBump>& bump
 void check_stats(const BpfDatapath& datapath, const std::vector<StatsBump>& bumps,
                  size_t frame_size);
 
-// The conntrack table holds exactly `want` (compared without last_seen and device). Every entry
-// has zero key padding and flags and a concrete host address; its container_ifindex is 0 (the
-// stack) or `redirect_ifindex` (pass 0 where no flow may take the fast path); its last_seen is
-// either what the case inserted (`before`, inserted at `inserted_at`) or a time during the run
-// [`started`, `finished`], give or take kCoarseClockSlackNs.
+// The conntrack tables (fwd_ct4 and fwd_ct6 together) hold exactly `want` (compared without
+// last_seen and device). Every entry has zero key padding and flags and a concrete host address;
+// its container_ifindex is 0 (the stack) or `redirect_ifindex` (pass 0 where no flow may take the
+// fast path); its last_seen is either what the case inserted (`before`, inserted at
+// `inserted_at`) or a time during the run [`started`, `finished`], give or take
+// kCoarseClockSlackNs.
 void check_conntrack(const BpfDatapath& datapath, const std::vector<ConntrackEntry>& want,
                      const std::vector<ConntrackEntry>& before, uint64_t inserted_at,
                      uint64_t started, uint64_t finished, uint32_t redirect_ifindex);
