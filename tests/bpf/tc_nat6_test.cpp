@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -137,32 +138,8 @@ public:
 // ---------------------------------------------------------------------------------------------
 // Fixtures
 
-class Tc6ProgramTest : public testing::Test {
+class Tc6ProgramTest : public TcProgramFixture {
 protected:
-    static void SetUpTestSuite() {
-        if (BpfNetns::status().state == BpfNetns::State::Ready) {
-            datapath_ = BpfDatapath::load(&load_error_);
-        }
-        if (datapath_) {
-            const Bytes arp = PacketBuilder().eth().arp_request("10.0.0.9", "10.0.0.1").build();
-            checksum_complete_supported_ =
-                run(Hook::Ingress, arp, Device::Uplink, SkbChecksum::Complete).err != EINVAL;
-        }
-    }
-
-    static void TearDownTestSuite() { datapath_.reset(); }
-
-    void SetUp() override {
-        const auto& netns = BpfNetns::status();
-        if (netns.state == BpfNetns::State::NotRoot) {
-            GTEST_SKIP() << netns.detail;
-        }
-        ASSERT_EQ(netns.state, BpfNetns::State::Ready)
-            << "private network namespace: " << netns.detail;
-        ASSERT_NE(datapath_, nullptr) << "loading fwd_tc: " << load_error_;
-        ASSERT_NO_FATAL_FAILURE(datapath_->reset());
-    }
-
     static int ifindex(Device device) {
         switch (device) {
             case Device::Uplink:
@@ -177,9 +154,13 @@ protected:
 
     static ProgRun run(Hook hook, const Bytes& packet, Device device = Device::Uplink,
                        SkbChecksum csum = SkbChecksum::None) {
-        const ProgRunner runner(datapath_->prog_fd(
-            hook == Hook::Ingress ? BpfDatapath::Prog::TcIngress : BpfDatapath::Prog::TcEgress));
-        return runner.run(packet, ProgRunner::tc_ctx(ifindex(device)), 1, csum);
+        return run_tc(hook == Hook::Ingress, packet, ifindex(device), csum);
+    }
+
+    static std::vector<ConntrackEntry> resolved(const std::vector<ConntrackEntry>& entries) {
+        std::vector<ConntrackEntry> out;
+        std::transform(entries.begin(), entries.end(), std::back_inserter(out), resolve_device);
+        return out;
     }
 
     static void check_case(Hook hook, const Nat6Case& c, SkbChecksum csum) {
@@ -188,39 +169,20 @@ protected:
         }
         ASSERT_NO_FATAL_FAILURE(datapath_->set_config_flags(c.config_flags));
         const uint64_t inserted_at = coarse_monotonic_ns();
-        for (const auto& service : c.services) {
-            ASSERT_NO_FATAL_FAILURE(datapath_->add_service(service));
-        }
-        std::vector<ConntrackEntry> before;
-        for (const auto& entry : c.conntrack) {
-            before.push_back(resolve_device(entry));
-            ASSERT_NO_FATAL_FAILURE(datapath_->add_conntrack(before.back(), inserted_at));
-        }
-        std::vector<ConntrackEntry> after;
-        for (const auto& entry : c.conntrack_after.value_or(c.conntrack)) {
-            after.push_back(resolve_device(entry));
-        }
+        const auto before = resolved(c.conntrack);
+        ASSERT_NO_FATAL_FAILURE(insert(c.services, before, inserted_at));
 
         const uint64_t started = coarse_monotonic_ns();
         const ProgRun result = run(hook, c.input, c.device, csum);
         const uint64_t finished = coarse_monotonic_ns();
-        ASSERT_TRUE(result.ok()) << result.error_message()
-                                 << (result.err == EBADMSG
-                                         ? ": the program left skb->csum (CHECKSUM_COMPLETE) "
-                                           "inconsistent with the packet"
-                                         : "");
+        ASSERT_NO_FATAL_FAILURE(expect_ran(result));
 
         EXPECT_EQ(result.retval, c.verdict) << "verdict (0 OK, 2 SHOT, 7 REDIRECT)";
-        check_output(c.input, c.expected, result.data);
-        check_counters(datapath_->counters(), c.counters);
-        check_stats(*datapath_, c.stats, c.input.size());
-        check_conntrack(*datapath_, after, before, inserted_at, started, finished,
-                        static_cast<uint32_t>(BpfNetns::status().peer6_ifindex));
+        check_case_outcome(*datapath_, c, result.data,
+                           resolved(c.conntrack_after.value_or(c.conntrack)), before, inserted_at,
+                           started, finished,
+                           static_cast<uint32_t>(BpfNetns::status().peer6_ifindex));
     }
-
-    inline static std::unique_ptr<BpfDatapath> datapath_;
-    inline static std::string load_error_;
-    inline static bool checksum_complete_supported_ = false;
 };
 
 using TableParam = std::tuple<Nat6Case, SkbChecksum>;
@@ -275,34 +237,6 @@ PacketBuilder reply_udp(const std::string& src = kContainer, uint16_t sport = kC
     return std::move(PacketBuilder().eth().ipv6(src, kClient).udp(sport, kClientPort));
 }
 
-// The UDP checksum RFC 1071 computes for a frame without extension headers (before 0 -> 0xffff).
-uint16_t raw_udp6_checksum(const Bytes& frame) {
-    const auto ip6 = std::span<const uint8_t>(frame).subspan(kEthHeaderLen);
-    return ipv6_l4_checksum(std::span<const uint8_t, 16>(ip6.data() + 8, 16),
-                            std::span<const uint8_t, 16>(ip6.data() + 24, 16), kIpProtoUdp,
-                            ip6.subspan(kIpv6HeaderLen), 6);
-}
-
-// A payload for `make` whose UDP checksum computes to exactly 0 (see tc_nat_test.cpp).
-Bytes payload_with_zero_udp_sum(const std::function<Bytes(const Bytes&)>& make) {
-    Bytes payload = {0, 0, 'f', 'w', 'd'};
-    const uint16_t word = udp_wire_checksum(raw_udp6_checksum(make(payload)));
-    payload[0] = static_cast<uint8_t>(word >> 8);
-    payload[1] = static_cast<uint8_t>(word & 0xff);
-    if (raw_udp6_checksum(make(payload)) != 0) {
-        std::fprintf(stderr, "payload search failed\n");
-        std::abort();
-    }
-    return payload;
-}
-
-// The IPv6 packet in `frame` (its Ethernet header dropped), cut to `len` bytes: an error's quote.
-Bytes quote_of(const Bytes& frame, size_t len = SIZE_MAX) {
-    const auto ip = std::span<const uint8_t>(frame).subspan(kEthHeaderLen);
-    const auto quoted = ip.first(std::min(len, ip.size()));
-    return {quoted.begin(), quoted.end()};
-}
-
 // The 16 bytes of an IPv6 address, as an NDP message's target.
 Bytes addr_bytes(const std::string& addr) {
     const auto bytes = ipv6_bytes(addr);
@@ -346,88 +280,88 @@ std::vector<Nat6Case> icmp_to_client_cases() {
 
     add(CaseBuilder("PacketTooBigFromHostShowsTheClientItsOwnPacket")
             .conntrack({udp_flow()})
-            .input(too_big(kHost, kClient, quote_of(udp_in)).build())
-            .output(too_big(kHost, kClient, quote_of(udp_sent)).build())
+            .input(too_big(kHost, kClient, ip_packet_of(udp_in)).build())
+            .output(too_big(kHost, kClient, ip_packet_of(udp_sent)).build())
             .counts(FWD_CNT_ICMP_ERROR_NAT));
     add(CaseBuilder("PacketTooBigQuotingTcpFromContainerRouter")
             .conntrack({tcp_flow()})
-            .input(too_big(kContainerRouter, kClient, quote_of(tcp_in)).build())
-            .output(too_big(kContainerRouter, kClient, quote_of(tcp_sent)).build())
+            .input(too_big(kContainerRouter, kClient, ip_packet_of(tcp_in)).build())
+            .output(too_big(kContainerRouter, kClient, ip_packet_of(tcp_sent)).build())
             .counts(FWD_CNT_ICMP_ERROR_NAT));
     add(CaseBuilder("PortUnreachableFromContainerComesFromPublishedAddress")
             .conntrack({udp_flow()})
             .input(icmp6_error(kContainer, kClient, kIcmp6DestUnreach, kIcmp6PortUnreach,
-                               quote_of(udp_in))
+                               ip_packet_of(udp_in))
                        .build())
             .output(icmp6_error(kHost, kClient, kIcmp6DestUnreach, kIcmp6PortUnreach,
-                                quote_of(udp_sent))
+                                ip_packet_of(udp_sent))
                         .build())
             .counts(FWD_CNT_ICMP_ERROR_NAT));
     add(CaseBuilder("TimeExceededQuotingTcpThroughItsChecksum")
             .conntrack({tcp_flow()})
             .input(icmp6_error(kContainerRouter, kClient, kIcmp6TimeExceeded, 0,
-                               quote_of(tcp_in, tcp_through_checksum))
+                               ip_packet_of(tcp_in, tcp_through_checksum))
                        .build())
             .output(icmp6_error(kContainerRouter, kClient, kIcmp6TimeExceeded, 0,
-                                quote_of(tcp_sent, tcp_through_checksum))
+                                ip_packet_of(tcp_sent, tcp_through_checksum))
                         .build())
             .counts(FWD_CNT_ICMP_ERROR_NAT));
     add(CaseBuilder("ParameterProblemQuotingOnlyEightTcpBytes")
             .conntrack({tcp_flow()})
             .input(icmp6_error(kContainerRouter, kClient, kIcmp6ParameterProblem, 0,
-                               quote_of(tcp_in, eight_l4_bytes), 6)
+                               ip_packet_of(tcp_in, eight_l4_bytes), 6)
                        .build())
             .output(icmp6_error(kContainerRouter, kClient, kIcmp6ParameterProblem, 0,
-                                quote_of(tcp_sent, eight_l4_bytes), 6)
+                                ip_packet_of(tcp_sent, eight_l4_bytes), 6)
                         .build())
             .counts(FWD_CNT_ICMP_ERROR_NAT));
     add(CaseBuilder("ErrorCarryingHopByHopIsTranslated")
             .conntrack({udp_flow()})
-            .input(too_big(kHost, kClient, quote_of(udp_in)).hop_by_hop().build())
-            .output(too_big(kHost, kClient, quote_of(udp_sent)).hop_by_hop().build())
+            .input(too_big(kHost, kClient, ip_packet_of(udp_in)).hop_by_hop().build())
+            .output(too_big(kHost, kClient, ip_packet_of(udp_sent)).hop_by_hop().build())
             .counts(FWD_CNT_ICMP_ERROR_NAT));
     add(CaseBuilder("ErrorAboutUntrackedFlowPasses")
-            .input(too_big(kHost, kClient, quote_of(udp_in)).build())
+            .input(too_big(kHost, kClient, ip_packet_of(udp_in)).build())
             .passes(FWD_CNT_PASS_NO_MATCH));
     add(CaseBuilder("ErrorAboutAgedOutFlowPasses")
             .conntrack({udp_flow(FWD_CT_UDP_LIFETIME_NS + kNsPerSec)})
-            .input(too_big(kHost, kClient, quote_of(udp_in)).build())
+            .input(too_big(kHost, kClient, ip_packet_of(udp_in)).build())
             .passes(FWD_CNT_PASS_NO_MATCH));
     add(CaseBuilder("ErrorNotAddressedToTheQuotedClientPasses")
             .conntrack({udp_flow()})
-            .input(too_big(kHost, "fd00::77", quote_of(udp_in)).build())
+            .input(too_big(kHost, "fd00::77", ip_packet_of(udp_in)).build())
             .passes(FWD_CNT_PASS_NO_MATCH));
     add(CaseBuilder("ErrorQuoteEndingInsideThePortsPasses")
             .conntrack({udp_flow()})
-            .input(too_big(kHost, kClient, quote_of(udp_in, kIpv6HeaderLen + 3)).build())
+            .input(too_big(kHost, kClient, ip_packet_of(udp_in, kIpv6HeaderLen + 3)).build())
             .passes(FWD_CNT_PASS_NOT_L4));
     add(CaseBuilder("ErrorQuotingExtensionHeadersPasses")
             .conntrack({udp_flow()})
             .input(too_big(kHost, kClient,
-                           quote_of(client_udp(kContainer, kContainerUdpPort)
-                                        .hop_by_hop()
-                                        .payload("query")
-                                        .build()))
+                           ip_packet_of(client_udp(kContainer, kContainerUdpPort)
+                                            .hop_by_hop()
+                                            .payload("query")
+                                            .build()))
                        .build())
             .passes(FWD_CNT_PASS_NOT_L4));
     add(CaseBuilder("ErrorQuotingAnIpv4HeaderIsMalformed")
             .conntrack({udp_flow()})
             .input(too_big(kHost, kClient,
-                           quote_of(PacketBuilder()
-                                        .eth()
-                                        .ipv4("10.0.0.9", "10.0.0.1")
-                                        .udp(kClientPort, kContainerUdpPort)
-                                        .payload("an IPv4 query, quoted")
-                                        .build()))
+                           ip_packet_of(PacketBuilder()
+                                            .eth()
+                                            .ipv4("10.0.0.9", "10.0.0.1")
+                                            .udp(kClientPort, kContainerUdpPort)
+                                            .payload("an IPv4 query, quoted")
+                                            .build()))
                        .build())
             .passes(FWD_CNT_PASS_MALFORMED));
     add(CaseBuilder("ErrorThatIsAFragmentPasses")
             .conntrack({udp_flow()})
-            .input(too_big(kHost, kClient, quote_of(udp_in)).ipv6_fragment(true, 0).build())
+            .input(too_big(kHost, kClient, ip_packet_of(udp_in)).ipv6_fragment(true, 0).build())
             .passes(FWD_CNT_PASS_FRAGMENT));
     add(CaseBuilder("ErrorTruncatedBeforeItsQuotePasses")
             .conntrack({udp_flow()})
-            .input(too_big(kHost, kClient, quote_of(udp_in))
+            .input(too_big(kHost, kClient, ip_packet_of(udp_in))
                        .truncate(kEthHeaderLen + kIpv6HeaderLen + 12)
                        .build())
             .passes(FWD_CNT_PASS_TRUNCATED));
@@ -450,34 +384,34 @@ std::vector<Nat6Case> icmp_to_container_cases() {
     add(CaseBuilder("PacketTooBigAboutReplyGoesToTheContainer")
             .services({kWildcardTcp})
             .conntrack({tcp_flow()})
-            .input(too_big(kClientRouter, kHost, quote_of(tcp_sent)).build())
-            .output(too_big(kClientRouter, kContainer, quote_of(tcp_container)).build())
+            .input(too_big(kClientRouter, kHost, ip_packet_of(tcp_sent)).build())
+            .output(too_big(kClientRouter, kContainer, ip_packet_of(tcp_container)).build())
             .counts(FWD_CNT_ICMP_ERROR_NAT));
     add(CaseBuilder("PortUnreachableAboutUdpReplyGoesToTheContainer")
             .services({kExactUdp})
             .conntrack({udp_flow()})
             .input(icmp6_error(kClient, kHost, kIcmp6DestUnreach, kIcmp6PortUnreach,
-                               quote_of(udp_sent))
+                               ip_packet_of(udp_sent))
                        .build())
             .output(icmp6_error(kClient, kContainer, kIcmp6DestUnreach, kIcmp6PortUnreach,
-                                quote_of(udp_container))
+                                ip_packet_of(udp_container))
                         .build())
             .counts(FWD_CNT_ICMP_ERROR_NAT));
     add(CaseBuilder("ErrorAboutReplyToUntrackedClientPasses")
             .services({kWildcardTcp})
-            .input(too_big(kClientRouter, kHost, quote_of(tcp_sent)).build())
+            .input(too_big(kClientRouter, kHost, ip_packet_of(tcp_sent)).build())
             .passes(FWD_CNT_PASS_NO_MATCH));
     add(CaseBuilder("ErrorAboutAnUnpublishedPortPasses")
             .services({kWildcardTcp})
             .conntrack({tcp_flow()})
             .input(too_big(kClientRouter, kHost,
-                           quote_of(reply_tcp(kHost, 81).ack().payload("x").build()))
+                           ip_packet_of(reply_tcp(kHost, 81).ack().payload("x").build()))
                        .build())
             .passes(FWD_CNT_PASS_NO_MATCH));
     add(CaseBuilder("ErrorNotAddressedToTheReplySourcePasses")
             .services({kWildcardTcp})
             .conntrack({tcp_flow()})
-            .input(too_big(kClientRouter, kRoutedDst, quote_of(tcp_sent)).build())
+            .input(too_big(kClientRouter, kRoutedDst, ip_packet_of(tcp_sent)).build())
             .passes(FWD_CNT_PASS_NO_MATCH));
     return cases;
 }
@@ -1152,8 +1086,8 @@ TEST_F(Tc6NatFlow, IcmpErrorNeitherRefreshesNorClosesTheFlow) {
     datapath_->add_conntrack(udp_flow(60 * kNsPerSec), inserted);
     const Bytes udp_in = client_udp(kContainer, kContainerUdpPort).payload("query").build();
     expect_translated(
-        run(Hook::Egress, too_big(kHost, kClient, quote_of(udp_in)).build()),
-        too_big(kHost, kClient, quote_of(client_udp(kHost).payload("query").build())).build());
+        run(Hook::Egress, too_big(kHost, kClient, ip_packet_of(udp_in)).build()),
+        too_big(kHost, kClient, ip_packet_of(client_udp(kHost).payload("query").build())).build());
     const auto records = datapath_->conntrack6();
     ASSERT_EQ(records.size(), 1U);
     EXPECT_EQ(records[0].value.last_seen_ns, inserted - 60 * kNsPerSec);
@@ -1175,7 +1109,7 @@ TEST_F(XdpIngressIpv6, PassesIpv6FramesUnchangedAndUncounted) {
         client_udp(kHost).payload("tracked").build(),
         client_tcp(kHost).syn().build(),
         too_big(kClientRouter, kHost,
-                quote_of(reply_tcp(kHost, kHostTcpPort).ack().payload("x").build()))
+                ip_packet_of(reply_tcp(kHost, kHostTcpPort).ack().payload("x").build()))
             .build(),
     };
     for (const auto& frame : frames) {

@@ -1,9 +1,11 @@
 #include "support/bpf_case_check.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <iterator>
 #include <string>
 
+#include "support/bpf_netns.h"
 #include "support/checksum.h"
 
 namespace fwd::test {
@@ -24,6 +26,51 @@ void check_output(const Bytes& input, const Bytes& expected, const Bytes& output
         const auto sums = verify_checksums(output);
         EXPECT_TRUE(sums.ok) << "output checksums: " << sums.detail;
     }
+}
+
+void TcProgramFixture::SetUpTestSuite() {
+    if (BpfNetns::status().state == BpfNetns::State::Ready) {
+        datapath_ = BpfDatapath::load(&load_error_);
+    }
+    if (datapath_) {
+        const Bytes arp = PacketBuilder().eth().arp_request("10.0.0.9", kHostAddr).build();
+        checksum_complete_supported_ =
+            run_tc(true, arp, BpfNetns::status().host_ifindex, SkbChecksum::Complete).err != EINVAL;
+    }
+}
+
+void TcProgramFixture::SetUp() {
+    const auto& netns = BpfNetns::status();
+    if (netns.state == BpfNetns::State::NotRoot) {
+        GTEST_SKIP() << netns.detail;
+    }
+    ASSERT_EQ(netns.state, BpfNetns::State::Ready) << "private network namespace: " << netns.detail;
+    ASSERT_NE(datapath_, nullptr) << "loading fwd_tc: " << load_error_;
+    ASSERT_NO_FATAL_FAILURE(datapath_->reset());
+}
+
+ProgRun TcProgramFixture::run_tc(bool ingress, const Bytes& packet, int ifindex, SkbChecksum csum) {
+    const ProgRunner runner(
+        datapath_->prog_fd(ingress ? BpfDatapath::Prog::TcIngress : BpfDatapath::Prog::TcEgress));
+    return runner.run(packet, ProgRunner::tc_ctx(ifindex), 1, csum);
+}
+
+void TcProgramFixture::insert(const std::vector<ServiceEntry>& services,
+                              const std::vector<ConntrackEntry>& conntrack, uint64_t now) {
+    for (const auto& service : services) {
+        ASSERT_NO_FATAL_FAILURE(datapath_->add_service(service));
+    }
+    for (const auto& entry : conntrack) {
+        ASSERT_NO_FATAL_FAILURE(datapath_->add_conntrack(entry, now));
+    }
+}
+
+void TcProgramFixture::expect_ran(const ProgRun& result) {
+    ASSERT_TRUE(result.ok()) << result.error_message()
+                             << (result.err == EBADMSG
+                                     ? ": the program left skb->csum (CHECKSUM_COMPLETE) "
+                                       "inconsistent with the packet"
+                                     : "");
 }
 
 void check_counters(const Counters& actual, const std::vector<CounterBump>& bumps) {

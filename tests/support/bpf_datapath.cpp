@@ -86,6 +86,21 @@ std::vector<Record> read_conntrack(int map_fd) {
     return records;
 }
 
+// Inserts a mapping's service entry and its --allow networks into the maps of its family.
+template <typename Key, typename Value, typename AllowKey>
+void insert_service(int svc_fd, int allow_fd, const Key& key, const Value& value,
+                    const ServiceEntry& entry,
+                    AllowKey (*make_allow)(uint32_t, const std::string&)) {
+    ASSERT_EQ(bpf_map_update_elem(svc_fd, &key, &value, BPF_NOEXIST), 0)
+        << "service insert: " << std::strerror(errno);
+    for (const auto& cidr : entry.allow) {
+        const auto allow_key = make_allow(entry.mapping_id, cidr);
+        const uint32_t one = 1;
+        ASSERT_EQ(bpf_map_update_elem(allow_fd, &allow_key, &one, BPF_NOEXIST), 0)
+            << "allow-list insert " << cidr << ": " << std::strerror(errno);
+    }
+}
+
 }  // namespace
 
 uint64_t coarse_monotonic_ns() {
@@ -316,28 +331,11 @@ void BpfDatapath::reset() const {
 
 void BpfDatapath::add_service(const ServiceEntry& entry) const {
     if (is_ipv6(entry.host_addr)) {
-        const auto key = make_svc6_key(entry);
-        const auto value = make_svc6_value(entry);
-        ASSERT_EQ(bpf_map_update_elem(fd(tc_->maps.fwd_svc6), &key, &value, BPF_NOEXIST), 0)
-            << "fwd_svc6 insert: " << std::strerror(errno);
-        for (const auto& cidr : entry.allow) {
-            const auto allow_key = make_allow6_key(entry.mapping_id, cidr);
-            const uint32_t one = 1;
-            ASSERT_EQ(
-                bpf_map_update_elem(fd(tc_->maps.fwd_allow6), &allow_key, &one, BPF_NOEXIST), 0)
-                << "fwd_allow6 insert " << cidr << ": " << std::strerror(errno);
-        }
-        return;
-    }
-    const auto key = make_svc_key(entry);
-    const auto value = make_svc_value(entry);
-    ASSERT_EQ(bpf_map_update_elem(fd(tc_->maps.fwd_svc4), &key, &value, BPF_NOEXIST), 0)
-        << "fwd_svc4 insert: " << std::strerror(errno);
-    for (const auto& cidr : entry.allow) {
-        const auto allow_key = make_allow_key(entry.mapping_id, cidr);
-        const uint32_t one = 1;
-        ASSERT_EQ(bpf_map_update_elem(fd(tc_->maps.fwd_allow4), &allow_key, &one, BPF_NOEXIST), 0)
-            << "fwd_allow4 insert " << cidr << ": " << std::strerror(errno);
+        insert_service(fd(tc_->maps.fwd_svc6), fd(tc_->maps.fwd_allow6), make_svc6_key(entry),
+                       make_svc6_value(entry), entry, make_allow6_key);
+    } else {
+        insert_service(fd(tc_->maps.fwd_svc4), fd(tc_->maps.fwd_allow4), make_svc_key(entry),
+                       make_svc_value(entry), entry, make_allow_key);
     }
 }
 

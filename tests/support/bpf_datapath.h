@@ -113,8 +113,8 @@ public:
 
     [[nodiscard]] int prog_fd(Prog prog) const;
 
-    // Empties fwd_svc4/6, fwd_allow4/6 and fwd_ct4/6, zeroes fwd_config (fast path on), the counters and the
-    // stats slots of the test mapping ids.
+    // Empties fwd_svc4/6, fwd_allow4/6 and fwd_ct4/6, zeroes fwd_config (fast path on), the
+    // counters and the stats slots of the test mapping ids.
     void reset() const;
 
     void add_service(const ServiceEntry& entry) const;

@@ -88,16 +88,15 @@ static std::string setup_ipv6_pair() {
         if (auto error = run_command(command); !error.empty()) return error;
     }
     for (const char* device : {kHost6Device, kPeer6Device}) {
-        for (const auto& [knob, value] : {std::pair{"addr_gen_mode", "1"},
-                                          std::pair{"accept_dad", "0"},
-                                          std::pair{"disable_ipv6", "0"}}) {
+        for (const auto& [knob, value] :
+             {std::pair{"addr_gen_mode", "1"}, std::pair{"accept_dad", "0"},
+              std::pair{"disable_ipv6", "0"}}) {
             const auto path = fmt::format("/proc/sys/net/ipv6/conf/{}/{}", device, knob);
             if (auto error = write_sysctl(path.c_str(), value); !error.empty()) return error;
         }
     }
     const std::vector<std::vector<std::string>> configure = {
-        {"ip", "-6", "addr", "add", fmt::format("{}/64", kHost6Addr), "dev", kHost6Device,
-         "nodad"},
+        {"ip", "-6", "addr", "add", fmt::format("{}/64", kHost6Addr), "dev", kHost6Device, "nodad"},
         {"ip", "link", "set", kPeer6Device, "up"},
         {"ip", "link", "set", kHost6Device, "up"},
         {"ip", "-6", "neigh", "replace", kClient6Addr, "lladdr", kClient6Mac, "dev", kHost6Device,
@@ -169,8 +168,12 @@ const BpfNetns::Status& BpfNetns::enter() {
         status_ = {State::Failed, fmt::format("if_nametoindex: {}", std::strerror(errno)), 0, 0};
         return status_;
     }
-    status_ = {State::Ready,           {}, static_cast<int>(host), static_cast<int>(peer),
-               static_cast<int>(host6), static_cast<int>(peer6)};
+    status_ = {State::Ready,
+               {},
+               static_cast<int>(host),
+               static_cast<int>(peer),
+               static_cast<int>(host6),
+               static_cast<int>(peer6)};
     return status_;
 }
 

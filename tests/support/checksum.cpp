@@ -87,15 +87,15 @@ ChecksumVerdict verify_ipv6_l4(std::span<const uint8_t> ip6, uint8_t proto,
                                std::span<const uint8_t> l4, const std::string& what) {
     const std::span<const uint8_t, 16> saddr(ip6.data() + 8, 16);
     const std::span<const uint8_t, 16> daddr(ip6.data() + 24, 16);
-    const size_t csum_offset = proto == kProtoTcp ? kTcpCsumOffset
+    const size_t csum_offset = proto == kProtoTcp   ? kTcpCsumOffset
                                : proto == kProtoUdp ? kUdpCsumOffset
                                                     : kIcmpCsumOffset;
-    const size_t min_len = proto == kProtoTcp ? kTcpHeaderLen
+    const size_t min_len = proto == kProtoTcp   ? kTcpHeaderLen
                            : proto == kProtoUdp ? kUdpHeaderLen
                                                 : kIcmpHeaderLen;
     if (l4.size() < min_len) {
-        return {false, fmt::format("{}: {} bytes of protocol {} are truncated", what, l4.size(),
-                                   proto)};
+        return {false,
+                fmt::format("{}: {} bytes of protocol {} are truncated", what, l4.size(), proto)};
     }
     if (proto == kProtoUdp) {
         const uint16_t udp_len = read_be16(l4, 4);
@@ -299,6 +299,19 @@ ChecksumVerdict verify_ipv6_checksums(std::span<const uint8_t> frame) {
         return quote;
     }
     return {true, verdict.detail + "; " + quote.detail};
+}
+
+uint16_t computed_udp_checksum(std::span<const uint8_t> frame) {
+    const auto ip = frame.subspan(kEthHeaderLen);
+    if (read_be16(frame, 12) == 0x86dd) {
+        return ipv6_l4_checksum(std::span<const uint8_t, 16>(ip.data() + 8, 16),
+                                std::span<const uint8_t, 16>(ip.data() + 24, 16), kProtoUdp,
+                                ip.subspan(kIpv6HeaderLen), kUdpCsumOffset);
+    }
+    const size_t ihl_bytes = (ip[0] & 0x0fu) * 4u;
+    return ipv4_l4_checksum(std::span<const uint8_t, 4>(ip.data() + 12, 4),
+                            std::span<const uint8_t, 4>(ip.data() + 16, 4), kProtoUdp,
+                            ip.subspan(ihl_bytes), kUdpCsumOffset);
 }
 
 ChecksumVerdict verify_checksums(std::span<const uint8_t> frame) {

@@ -58,6 +58,10 @@ struct ChecksumVerdict {
 // whole IPv6 TCP/UDP packet, the quoted packet's L4 checksum is checked too.
 [[nodiscard]] ChecksumVerdict verify_ipv6_checksums(std::span<const uint8_t> frame);
 
+// The UDP checksum RFC 1071 computes for an Ethernet/IPv4 or /IPv6 frame (IPv6 without extension
+// headers), before RFC 768's 0 -> 0xffff: what the checksum field must hold unless that is 0.
+[[nodiscard]] uint16_t computed_udp_checksum(std::span<const uint8_t> frame);
+
 // verify_ipv4_checksums or verify_ipv6_checksums by the frame's ethertype.
 [[nodiscard]] ChecksumVerdict verify_checksums(std::span<const uint8_t> frame);
 

@@ -590,6 +590,12 @@ Bytes PacketBuilder::build() const {
     return frame;
 }
 
+Bytes ip_packet_of(std::span<const uint8_t> frame, size_t len) {
+    const auto ip = frame.subspan(kEthHeaderLen);
+    const auto quoted = ip.first(std::min(len, ip.size()));
+    return {quoted.begin(), quoted.end()};
+}
+
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
@@ -654,7 +660,8 @@ static void decode_ipv6(std::span<const uint8_t> rest, DecodedPacket& pkt) {
             next == kIpv6Fragment) &&
            offset + 8 <= ip_end) {
         ip.ext_types.push_back(next);
-        later_fragment = later_fragment || (next == kIpv6Fragment && (get16(rest, offset + 2) >> 3) != 0);
+        later_fragment =
+            later_fragment || (next == kIpv6Fragment && (get16(rest, offset + 2) >> 3) != 0);
         const size_t len = next == kIpv6Fragment ? 8 : (rest[offset + 1] + 1u) * 8u;
         next = rest[offset];
         offset += len;

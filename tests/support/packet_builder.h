@@ -288,6 +288,10 @@ struct DecodedPacket {
     [[nodiscard]] std::string to_string() const;
 };
 
+// The IP packet of an Ethernet frame (its Ethernet header dropped), cut to its first `len` bytes:
+// what an ICMP or ICMPv6 error quotes.
+[[nodiscard]] Bytes ip_packet_of(std::span<const uint8_t> frame, size_t len = SIZE_MAX);
+
 // Decodes an Ethernet frame (or, without an Ethernet header, nothing useful: pass frames).
 [[nodiscard]] DecodedPacket decode(std::span<const uint8_t> frame);
 
