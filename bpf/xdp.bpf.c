@@ -11,6 +11,10 @@
  * counts those, so XDP does not count them twice). A translated frame carries
  * a mark in its XDP metadata, so TC ingress sends it on by the fast path
  * without a second lookup.
+ *
+ * IPv4 only: an IPv6 frame (or anything else) fails parse_xdp and passes to
+ * TC unchanged, unmarked and uncounted; TC's IPv6 path (lib/parse6.h and the
+ * *6.h twins) does all of its work. tests/bpf/tc_nat6_test.cpp holds to that.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
