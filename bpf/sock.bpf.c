@@ -230,7 +230,7 @@ static __always_inline int sock6_is_host_addr(const __be32 addr[4])
 {
 	struct fwd_local6_key key = {};
 
-	ipv6_copy(key.addr, addr);
+	addr6_copy(key.addr, addr);
 	return bpf_map_lookup_elem(&FWD_MAP_LOCAL6, &key) != NULL;
 }
 
@@ -246,13 +246,13 @@ static __always_inline struct fwd_svc6_value *sock6_lookup(struct bpf_sock_addr 
 	int local;
 
 	if (sock_in_host_netns(ctx)) {
-		local = ipv6_is_loopback(dst) || sock6_is_host_addr(dst);
+		local = addr6_is_loopback(dst) || sock6_is_host_addr(dst);
 	} else {
-		if (ipv6_is_loopback(dst) || !sock6_is_host_addr(dst))
+		if (addr6_is_loopback(dst) || !sock6_is_host_addr(dst))
 			return NULL;
 		local = 1;
 	}
-	ipv6_copy(key.host_addr, dst);
+	addr6_copy(key.host_addr, dst);
 	svc = bpf_map_lookup_elem(&FWD_MAP_SVC6, &key);
 	if (svc || !local)
 		return svc;
@@ -268,12 +268,12 @@ static __always_inline struct fwd_svc6_value *sock6_lookup(struct bpf_sock_addr 
 static __always_inline int sock6_target(struct bpf_sock_addr *ctx, const __be32 dst[4], __u8 proto,
 					__be32 addr[4], __be16 *port)
 {
-	if (ipv6_is_v4_mapped(dst)) {
+	if (addr6_is_v4_mapped(dst)) {
 		struct fwd_svc4_value *svc4 = sock4_lookup(ctx, dst[3], proto);
 
 		if (!svc4)
 			return 0;
-		ipv6_set_v4_mapped(addr, svc4->container_addr);
+		addr6_set_v4_mapped(addr, svc4->container_addr);
 		*port = svc4->container_port;
 		return 1;
 	}
@@ -281,7 +281,7 @@ static __always_inline int sock6_target(struct bpf_sock_addr *ctx, const __be32 
 
 	if (!svc6)
 		return 0;
-	ipv6_copy(addr, svc6->container_addr);
+	addr6_copy(addr, svc6->container_addr);
 	*port = svc6->container_port;
 	return 1;
 }
@@ -299,7 +299,7 @@ static __always_inline void sock6_translate(struct bpf_sock_addr *ctx)
 	if (!sock6_target(ctx, dst, key.proto, key.container_addr, &key.container_port))
 		return;
 	key.cookie = bpf_get_socket_cookie(ctx);
-	ipv6_copy(value.host_addr, dst);
+	addr6_copy(value.host_addr, dst);
 	value.host_port = (__be16)ctx->user_port;
 	/* Without the entry replies would show the container: better not translate. */
 	if (bpf_map_update_elem(&FWD_MAP_SOCK6, &key, &value, BPF_ANY))
@@ -333,11 +333,11 @@ static __always_inline int sock6_port_published(const __be32 addr[4], __be16 por
 {
 	struct fwd_svc6_key svc_key = { .host_port = port, .proto = proto };
 
-	if (ipv6_is_v4_mapped(addr))
+	if (addr6_is_v4_mapped(addr))
 		return sock4_port_published(addr[3], port, proto);
-	if (ipv6_is_any(addr))
+	if (addr6_is_any(addr))
 		return sock4_port_published(0, port, proto);
-	ipv6_copy(svc_key.host_addr, addr);
+	addr6_copy(svc_key.host_addr, addr);
 	if (bpf_map_lookup_elem(&FWD_MAP_SVC6, &svc_key))
 		return 1;
 	__builtin_memset(svc_key.host_addr, 0, sizeof(svc_key.host_addr));

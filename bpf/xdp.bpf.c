@@ -11,6 +11,10 @@
  * counts those, so XDP does not count them twice). A translated frame carries
  * a mark in its XDP metadata, so TC ingress sends it on by the fast path
  * without a second lookup.
+ *
+ * IPv4 only: an IPv6 frame (or anything else) fails parse_xdp and passes to
+ * TC unchanged, unmarked and uncounted; TC's IPv6 path (lib/parse6.h and the
+ * *6.h twins) does all of its work. tests/bpf/tc_nat6_test.cpp holds to that.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -49,11 +53,11 @@ static __always_inline int xdp_dnat4(struct xdp_md *ctx)
 	if (parse_xdp(ctx, &pkt) || svc4_lookup(ctx, ctx->ingress_ifindex, &pkt, &svc))
 		return 0;
 	target = *svc;
-	if (!ct4_refresh_forward(&pkt, &target, ct4_now()) || csum4_l4_is_partial(&pkt)) {
+	if (!ct4_refresh_forward(&pkt, &target, ct_now()) || csum4_l4_is_partial(&pkt)) {
 		counter_bump(FWD_CNT_XDP_TO_TC);
 		return 0;
 	}
-	change = nat4_change_of(&pkt, NAT4_DST, target.container_addr, target.container_port);
+	change = nat4_change_of(&pkt, NAT_DST, target.container_addr, target.container_port);
 	if (nat4_rewrite_xdp(ctx, &pkt, &change)) {
 		counter_bump(FWD_CNT_ERR_REWRITE);
 		return 0;

@@ -86,12 +86,13 @@ static __always_inline int csum4_replace_addr(struct __sk_buff *skb, const struc
 }
 
 /*
- * A TCP/UDP port changed: fix the L4 sum. Without a UDP checksum nothing in
- * the packet compensates the change, so a CHECKSUM_COMPLETE skb's csum is
- * moved by the difference instead (bpf_csum_update is a no-op otherwise).
+ * A TCP/UDP port changed (either family): fix the L4 sum. Without a UDP
+ * checksum (IPv4 only) nothing in the packet compensates the change, so a
+ * CHECKSUM_COMPLETE skb's csum is moved by the difference instead
+ * (bpf_csum_update is a no-op otherwise).
  */
-static __always_inline int csum4_replace_port(struct __sk_buff *skb, const struct fwd_pkt *pkt,
-					      __be16 from, __be16 to)
+static __always_inline int csum_replace_port(struct __sk_buff *skb, const struct fwd_pkt *pkt,
+				     __be16 from, __be16 to)
 {
 	if (pkt->proto == FWD_PROTO_UDP && pkt->udp_csum_zero) {
 		__be32 old_word = from;
@@ -104,6 +105,52 @@ static __always_inline int csum4_replace_port(struct __sk_buff *skb, const struc
 	if (bpf_l4_csum_replace(skb, pkt->l4_csum_off, from, to, csum_l4_flags(pkt) | sizeof(to)))
 		return FWD_REASON(FWD_CNT_ERR_REWRITE);
 	return 0;
+}
+
+/* A full checksum after a 16-byte IPv6 address changed from @from to @to (hand arithmetic). */
+static __always_inline __u16 csum_replace128(__u16 check, const __be32 *from, const __be32 *to)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 4; i++)
+		check = csum_replace32(check, from[i], to[i]);
+	return check;
+}
+
+/*
+ * An IPv6 address changed: fix the L4 pseudo-header sum. IPv6 has no header
+ * checksum, so in the packet as a whole the address change and the L4
+ * checksum change cancel out: a CHECKSUM_COMPLETE skb's csum must stay as it
+ * is. bpf_l4_csum_replace with BPF_F_PSEUDO_HDR moves it by the difference
+ * anyway (right for IPv4; BPF_F_IPV6, which turns that off, is Linux 6.16+),
+ * so bpf_csum_update moves it back (a no-op on other skbs).
+ */
+static __always_inline int csum6_replace_addr(struct __sk_buff *skb, const struct fwd_pkt *pkt,
+					      const __be32 *from, const __be32 *to)
+{
+	__be32 old_addr[4] = { from[0], from[1], from[2], from[3] };
+	__be32 new_addr[4] = { to[0], to[1], to[2], to[3] };
+	__s64 diff = bpf_csum_diff(old_addr, sizeof(old_addr), new_addr, sizeof(new_addr), 0);
+
+	if (diff < 0 || bpf_l4_csum_replace(skb, pkt->l4_csum_off, 0, diff,
+					    BPF_F_PSEUDO_HDR | csum_l4_flags(pkt)))
+		return FWD_REASON(FWD_CNT_ERR_REWRITE);
+	bpf_csum_update(skb, diff);
+	return 0;
+}
+
+/*
+ * A 32-bit word of an IPv6 header changed from @from to @to (the hop limit's):
+ * no checksum covers it, so a CHECKSUM_COMPLETE skb's csum moves by the
+ * difference (a no-op on other skbs).
+ */
+static __always_inline void csum6_header_word_changed(struct __sk_buff *skb, __be32 from, __be32 to)
+{
+	__s64 diff = bpf_csum_diff(&from, sizeof(from), &to, sizeof(to), 0);
+
+	if (diff >= 0)
+		bpf_csum_update(skb, diff);
 }
 
 #endif /* FWD_LIB_CSUM_H */

@@ -12,39 +12,7 @@
 #include "../fwd_abi.h"
 #include "maps.h"
 #include "parse.h"
-
-static __always_inline __u64 ct4_lifetime_ns(__u8 proto)
-{
-	return proto == FWD_PROTO_TCP ? FWD_CT_TCP_LIFETIME_NS : FWD_CT_UDP_LIFETIME_NS;
-}
-
-/* How long @entry lives after its last packet: short once its TCP connection is closing. */
-static __always_inline __u64 ct4_entry_lifetime_ns(const struct fwd_ct4_value *entry, __u8 proto)
-{
-	return entry->flags & FWD_CT_FLAG_CLOSING ? FWD_CT_CLOSE_LIFETIME_NS : ct4_lifetime_ns(proto);
-}
-
-/* What a TCP packet says about its flow's life: a FIN or RST closes it, a new SYN reopens it. */
-static __always_inline void ct4_note_tcp_state(struct fwd_ct4_value *entry,
-					       const struct fwd_pkt *pkt)
-{
-	if (pkt->tcp_fin_rst && !(entry->flags & FWD_CT_FLAG_CLOSING))
-		entry->flags |= FWD_CT_FLAG_CLOSING;
-	else if (pkt->tcp_syn && (entry->flags & FWD_CT_FLAG_CLOSING))
-		entry->flags &= ~FWD_CT_FLAG_CLOSING;
-}
-
-/* The conntrack clock: coarse (tick resolution) is plenty for lifetimes and much cheaper. */
-static __always_inline __u64 ct4_now(void)
-{
-	return bpf_ktime_get_coarse_ns();
-}
-
-/* Nanoseconds since @then; 0 if @then is ahead (an entry stamped by a finer clock). */
-static __always_inline __u64 ct4_age(__u64 now, __u64 then)
-{
-	return (__s64)(now - then) > 0 ? now - then : 0;
-}
+#include "ct_common.h"
 
 static __always_inline struct fwd_ct4_key ct4_reply_key(const struct fwd_pkt *pkt,
 							 const struct fwd_svc4_value *svc)
@@ -75,11 +43,9 @@ static __always_inline struct fwd_ct4_value *ct4_refresh_forward(const struct fw
 	    entry->mapping_id != svc->mapping_id)
 		return NULL;
 	/* Aged out: the caller tracks the packet as a new flow, replacing the entry. */
-	if (ct4_age(now, entry->last_seen_ns) > ct4_entry_lifetime_ns(entry, pkt->proto))
+	if (!ct_alive(entry->flags, entry->last_seen_ns, pkt->proto, now))
 		return NULL;
-	ct4_note_tcp_state(entry, pkt);
-	if (ct4_age(now, entry->last_seen_ns) > FWD_CT_REFRESH_NS)
-		entry->last_seen_ns = now;
+	ct_touch(&entry->flags, &entry->last_seen_ns, pkt, now);
 	return entry;
 }
 
@@ -123,11 +89,9 @@ static __always_inline struct fwd_ct4_value *ct4_lookup_reply(const struct fwd_p
 	};
 	struct fwd_ct4_value *entry = bpf_map_lookup_elem(&FWD_MAP_CT4, &key);
 
-	if (!entry || ct4_age(now, entry->last_seen_ns) > ct4_entry_lifetime_ns(entry, pkt->proto))
+	if (!entry || !ct_alive(entry->flags, entry->last_seen_ns, pkt->proto, now))
 		return NULL;
-	ct4_note_tcp_state(entry, pkt);
-	if (ct4_age(now, entry->last_seen_ns) > FWD_CT_REFRESH_NS)
-		entry->last_seen_ns = now;
+	ct_touch(&entry->flags, &entry->last_seen_ns, pkt, now);
 	return entry;
 }
 

@@ -15,12 +15,9 @@
 #include <bpf/bpf_endian.h>
 #include "../fwd_abi.h"
 #include "csum.h"
+#include "fib.h"
 #include "maps.h"
 #include "parse.h"
-
-#ifndef AF_INET
-#define AF_INET 2
-#endif
 
 /*
  * fib4_is_local_dst - does the kernel deliver @pkt, which arrived on
@@ -48,15 +45,6 @@ static __always_inline int fib4_is_local_dst(void *ctx, const struct fwd_pkt *pk
 	return bpf_fib_lookup(ctx, &params, sizeof(params), 0) == BPF_FIB_LKUP_RET_NOT_FWDED;
 }
 
-/* Is the redirect fast path on? (`fwdctl attach --no-fast-path` turns it off.) */
-static __always_inline int fib4_fast_path_enabled(void)
-{
-	__u32 key = 0;
-	struct fwd_config *config = bpf_map_lookup_elem(&FWD_MAP_CONFIG, &key);
-
-	return config && !(config->flags & FWD_CONFIG_NO_FAST_PATH);
-}
-
 /*
  * fib4_next_hop - where would the stack forward @pkt once it carries
  * @saddr -> @daddr? Fills @fib and returns the lookup result when the packet
@@ -70,7 +58,7 @@ static __always_inline int fib4_next_hop(struct __sk_buff *skb, const struct fwd
 {
 	int ret;
 
-	if (pkt->ttl <= 1 || !fib4_fast_path_enabled())
+	if (pkt->ttl <= 1 || !fib_fast_path_enabled())
 		return -1;
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->family = AF_INET;
@@ -101,7 +89,6 @@ static __always_inline int fib4_redirect(struct __sk_buff *skb, const struct bpf
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
-	struct ethhdr *eth = data;
 	struct iphdr *ip = data + ETH_HLEN;
 	__u16 *ttl_word = (__u16 *)&ip->ttl; /* TTL and protocol share one checksum word */
 	__u16 old_word;
@@ -111,18 +98,7 @@ static __always_inline int fib4_redirect(struct __sk_buff *skb, const struct bpf
 	old_word = *ttl_word;
 	ip->ttl -= 1;
 	ip->check = csum_replace16(ip->check, old_word, *ttl_word);
-	counter_bump(FWD_CNT_REDIRECT);
-	skb->tc_index = FWD_TC_INDEX_REDIRECTED;
-	if (lookup == BPF_FIB_LKUP_RET_NO_NEIGH) {
-		struct bpf_redir_neigh nh = {
-			.nh_family = AF_INET,
-			.ipv4_nh = fib->ipv4_dst,
-		};
-		return bpf_redirect_neigh(fib->ifindex, &nh, sizeof(nh), 0);
-	}
-	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
-	return bpf_redirect(fib->ifindex, 0);
+	return fib_send(skb, fib, lookup);
 }
 
 #endif /* FWD_LIB_FIB4_H */

@@ -74,12 +74,12 @@ struct fwd_icmp4 {
 
 /* What a translation changes: the quote's address and port on one side, the error's on the other. */
 struct icmp4_change {
-	enum nat4_side quote_side;
+	enum nat_side quote_side;
 	__be32 quote_old_addr;
 	__be32 quote_new_addr;
 	__be16 quote_old_port;
 	__be16 quote_new_port;
-	enum nat4_side outer_side;
+	enum nat_side outer_side;
 	__be32 outer_old_addr;
 	__be32 outer_new_addr; /* equal to the old one: the error's address stays */
 };
@@ -193,7 +193,7 @@ static __always_inline int icmp4_write(void *data, void *data_end, const struct 
 
 	icmp_check = icmp->checksum;
 	old_check = quote->check;
-	if (change->quote_side == NAT4_DST)
+	if (change->quote_side == NAT_DST)
 		quote->daddr = change->quote_new_addr;
 	else
 		quote->saddr = change->quote_new_addr;
@@ -211,7 +211,7 @@ static __always_inline int icmp4_write(void *data, void *data_end, const struct 
 	icmp->checksum = icmp_check;
 
 	if (change->outer_old_addr != change->outer_new_addr) {
-		if (change->outer_side == NAT4_DST)
+		if (change->outer_side == NAT_DST)
 			outer->daddr = change->outer_new_addr;
 		else
 			outer->saddr = change->outer_new_addr;
@@ -226,7 +226,7 @@ static __always_inline struct fwd_ct4_value *icmp4_live_entry(const struct fwd_c
 {
 	struct fwd_ct4_value *entry = bpf_map_lookup_elem(&FWD_MAP_CT4, key);
 
-	if (!entry || ct4_age(ct4_now(), entry->last_seen_ns) > ct4_entry_lifetime_ns(entry, key->proto))
+	if (!entry || !ct_alive(entry->flags, entry->last_seen_ns, key->proto, ct_now()))
 		return NULL;
 	return entry;
 }
@@ -254,12 +254,12 @@ static __always_inline int icmp4_change_to_client(const struct fwd_icmp4 *msg,
 	entry = icmp4_live_entry(&key);
 	if (!entry)
 		return FWD_REASON(FWD_CNT_PASS_NO_MATCH);
-	change->quote_side = NAT4_DST;
+	change->quote_side = NAT_DST;
 	change->quote_old_addr = msg->quote.daddr;
 	change->quote_new_addr = entry->host_addr;
 	change->quote_old_port = msg->quote.dport;
 	change->quote_new_port = entry->host_port;
-	change->outer_side = NAT4_SRC;
+	change->outer_side = NAT_SRC;
 	change->outer_old_addr = msg->saddr;
 	/* Sent by the container itself: it must come from the published address. */
 	change->outer_new_addr = msg->saddr == msg->quote.daddr ? entry->host_addr : msg->saddr;
@@ -303,12 +303,12 @@ static __always_inline int icmp4_change_to_container(const struct fwd_icmp4 *msg
 	if (!entry || entry->host_addr != msg->quote.saddr || entry->host_port != msg->quote.sport ||
 	    entry->mapping_id != svc->mapping_id)
 		return FWD_REASON(FWD_CNT_PASS_NO_MATCH);
-	change->quote_side = NAT4_SRC;
+	change->quote_side = NAT_SRC;
 	change->quote_old_addr = msg->quote.saddr;
 	change->quote_new_addr = key.container_addr;
 	change->quote_old_port = msg->quote.sport;
 	change->quote_new_port = key.container_port;
-	change->outer_side = NAT4_DST;
+	change->outer_side = NAT_DST;
 	change->outer_old_addr = msg->daddr;
 	change->outer_new_addr = key.container_addr;
 	return 0;

@@ -21,18 +21,13 @@
 #include "../fwd_abi.h"
 #include "parse.h"
 #include "csum.h"
-
-/* The L4 port field offsets are the same for TCP and UDP (source, then dest). */
-_Static_assert(offsetof(struct tcphdr, source) == offsetof(struct udphdr, source), "sport");
-_Static_assert(offsetof(struct tcphdr, dest) == offsetof(struct udphdr, dest), "dport");
+#include "nat.h"
 
 /* Largest L4 header offset (Ethernet + IPv4 with options) as a mask the verifier can bound. */
 #define NAT4_L4_OFF_MASK 0x7f
 
-enum nat4_side { NAT4_SRC = 0, NAT4_DST = 1 };
-
 struct nat4_change {
-	enum nat4_side side;
+	enum nat_side side;
 	__be32 old_addr;
 	__be32 new_addr;
 	__be16 old_port;
@@ -40,14 +35,14 @@ struct nat4_change {
 };
 
 static __always_inline struct nat4_change nat4_change_of(const struct fwd_pkt *pkt,
-							 enum nat4_side side, __be32 addr,
+							 enum nat_side side, __be32 addr,
 							 __be16 port)
 {
 	struct nat4_change change = {
 		.side = side,
-		.old_addr = side == NAT4_DST ? pkt->daddr : pkt->saddr,
+		.old_addr = side == NAT_DST ? pkt->daddr : pkt->saddr,
 		.new_addr = addr,
-		.old_port = side == NAT4_DST ? pkt->dport : pkt->sport,
+		.old_port = side == NAT_DST ? pkt->dport : pkt->sport,
 		.new_port = port,
 	};
 	return change;
@@ -64,7 +59,7 @@ static __always_inline int nat4_write_headers(void *data, void *data_end,
 	if ((void *)(ip + 1) > data_end || (void *)(ports + 2) > data_end)
 		return FWD_REASON(FWD_CNT_ERR_REWRITE);
 	if (change->old_addr != change->new_addr) {
-		if (change->side == NAT4_DST)
+		if (change->side == NAT_DST)
 			ip->daddr = change->new_addr;
 		else
 			ip->saddr = change->new_addr;
@@ -90,7 +85,7 @@ static __always_inline int nat4_rewrite_skb(struct __sk_buff *skb, const struct 
 			return ret;
 	}
 	if (change->old_port != change->new_port)
-		return csum4_replace_port(skb, pkt, change->old_port, change->new_port);
+		return csum_replace_port(skb, pkt, change->old_port, change->new_port);
 	return 0;
 }
 

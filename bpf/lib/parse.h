@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * One parse pass over Ethernet + IPv4 + TCP/UDP that fills struct fwd_pkt.
+ * One parse pass over Ethernet + IPv4 + TCP/UDP that fills struct fwd_pkt
+ * (IPv6: parse6.h, which shares the TCP/UDP part, parse_l4).
  * Every access is bounds-checked right before it; nothing is written.
  */
 #ifndef FWD_LIB_PARSE_H
@@ -20,22 +21,32 @@
 /* Headers fwd reads: Ethernet, IPv4 with the longest options, TCP without options. */
 #define PARSE_MAX_HEADERS (ETH_HLEN + 60 + sizeof(struct tcphdr))
 
+/* A parsed TCP/UDP packet of either family; the addresses are those of its family. */
 struct fwd_pkt {
-	__u32 l3_off;    /* offset of the IPv4 header from skb->data */
+	__u32 l3_off;    /* offset of the IP header from skb->data */
 	__u32 l4_off;    /* offset of the TCP/UDP header */
 	__u32 l4_csum_off; /* offset of the TCP/UDP checksum field */
 	__u8 proto;      /* FWD_PROTO_TCP or FWD_PROTO_UDP */
-	__u8 has_ip_options;
+	__u8 has_ip_options; /* IPv4 options, or IPv6 extension headers */
 	__u8 tcp_syn;    /* TCP SYN without ACK: a new connection */
 	__u8 udp_csum_zero; /* UDP datagram sent without a checksum */
 	__u8 link_multicast; /* sent to an Ethernet broadcast/multicast address */
-	__u8 ttl;
-	__u8 tos;
+	__u8 ttl;        /* IPv4 TTL, IPv6 hop limit */
+	__u8 tos;        /* IPv4 TOS, IPv6 traffic class */
 	__u8 tcp_fin_rst; /* TCP FIN or RST: the connection is closing */
-	__u16 l4_len;    /* TCP/UDP header plus payload, from the IPv4 total length */
+	__u16 l4_len;    /* TCP/UDP header plus payload, from the IP header's length */
 	__be16 l4_csum;  /* the TCP/UDP checksum field as received */
-	__be32 saddr;
-	__be32 daddr;
+	union {
+		struct { /* IPv4 */
+			__be32 saddr;
+			__be32 daddr;
+		};
+		struct { /* IPv6 */
+			__be32 saddr6[4];
+			__be32 daddr6[4];
+			__be32 flowinfo6; /* traffic class and flow label, as in the header */
+		};
+	};
 	__be16 sport;
 	__be16 dport;
 };
@@ -52,6 +63,51 @@ static __always_inline void parse_linearize(struct __sk_buff *skb, __u32 max)
 
 	if (linear < want)
 		bpf_skb_pull_data(skb, want);
+}
+
+/*
+ * parse_l4 - the TCP or UDP (@proto) header at @l4, inside [.., @data_end),
+ * of an L4 packet @l4_len bytes long by its IP header. pkt->l4_off must be
+ * set. Fills @pkt's L4 fields; returns 0 or a negative FWD_REASON: TRUNCATED
+ * (header past the frame or the IP length), MALFORMED (TCP data offset < 5,
+ * UDP length outside [8, @l4_len]).
+ */
+static __always_inline int parse_l4(void *l4, void *data_end, __u8 proto, __u32 l4_len,
+				    struct fwd_pkt *pkt)
+{
+	pkt->proto = proto;
+	pkt->l4_len = l4_len;
+	pkt->tcp_syn = 0;
+	pkt->tcp_fin_rst = 0;
+	pkt->udp_csum_zero = 0;
+
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *tcp = l4;
+
+		if ((void *)(tcp + 1) > data_end || l4_len < sizeof(*tcp))
+			return FWD_REASON(FWD_CNT_PASS_TRUNCATED);
+		if (tcp->doff < 5)
+			return FWD_REASON(FWD_CNT_PASS_MALFORMED);
+		pkt->sport = tcp->source;
+		pkt->dport = tcp->dest;
+		pkt->tcp_syn = tcp->syn && !tcp->ack;
+		pkt->tcp_fin_rst = tcp->fin || tcp->rst;
+		pkt->l4_csum = tcp->check;
+		pkt->l4_csum_off = pkt->l4_off + offsetof(struct tcphdr, check);
+	} else {
+		struct udphdr *udp = l4;
+
+		if ((void *)(udp + 1) > data_end || l4_len < sizeof(*udp))
+			return FWD_REASON(FWD_CNT_PASS_TRUNCATED);
+		if (bpf_ntohs(udp->len) < sizeof(*udp) || bpf_ntohs(udp->len) > l4_len)
+			return FWD_REASON(FWD_CNT_PASS_MALFORMED);
+		pkt->sport = udp->source;
+		pkt->dport = udp->dest;
+		pkt->udp_csum_zero = udp->check == 0;
+		pkt->l4_csum = udp->check;
+		pkt->l4_csum_off = pkt->l4_off + offsetof(struct udphdr, check);
+	}
+	return 0;
 }
 
 /*
@@ -115,45 +171,13 @@ static __always_inline int parse_ipv4_l4(void *data, void *data_end, __u32 pkt_l
 
 	pkt->l3_off = ETH_HLEN;
 	pkt->l4_off = ETH_HLEN + ihl_bytes;
-	pkt->proto = ip->protocol;
 	pkt->has_ip_options = ihl_bytes > sizeof(struct iphdr);
 	pkt->saddr = ip->saddr;
 	pkt->daddr = ip->daddr;
 	pkt->ttl = ip->ttl;
 	pkt->tos = ip->tos;
-	pkt->l4_len = tot_len - ihl_bytes;
 	pkt->link_multicast = eth->h_dest[0] & 1;
-	pkt->tcp_syn = 0;
-	pkt->tcp_fin_rst = 0;
-	pkt->udp_csum_zero = 0;
-
-	if (ip->protocol == IPPROTO_TCP) {
-		struct tcphdr *tcp = (void *)ip + ihl_bytes;
-
-		if ((void *)(tcp + 1) > data_end || tot_len < ihl_bytes + sizeof(*tcp))
-			return FWD_REASON(FWD_CNT_PASS_TRUNCATED);
-		if (tcp->doff < 5)
-			return FWD_REASON(FWD_CNT_PASS_MALFORMED);
-		pkt->sport = tcp->source;
-		pkt->dport = tcp->dest;
-		pkt->tcp_syn = tcp->syn && !tcp->ack;
-		pkt->tcp_fin_rst = tcp->fin || tcp->rst;
-		pkt->l4_csum = tcp->check;
-		pkt->l4_csum_off = pkt->l4_off + offsetof(struct tcphdr, check);
-	} else {
-		struct udphdr *udp = (void *)ip + ihl_bytes;
-
-		if ((void *)(udp + 1) > data_end || tot_len < ihl_bytes + sizeof(*udp))
-			return FWD_REASON(FWD_CNT_PASS_TRUNCATED);
-		if (bpf_ntohs(udp->len) < sizeof(*udp) || bpf_ntohs(udp->len) > tot_len - ihl_bytes)
-			return FWD_REASON(FWD_CNT_PASS_MALFORMED);
-		pkt->sport = udp->source;
-		pkt->dport = udp->dest;
-		pkt->udp_csum_zero = udp->check == 0;
-		pkt->l4_csum = udp->check;
-		pkt->l4_csum_off = pkt->l4_off + offsetof(struct udphdr, check);
-	}
-	return 0;
+	return parse_l4((void *)ip + ihl_bytes, data_end, ip->protocol, tot_len - ihl_bytes, pkt);
 }
 
 /* parse_skb - parse_ipv4_l4 on a TC packet, pulling its headers in first. */

@@ -14,23 +14,21 @@
 #include "parse.h"
 
 /*
- * sock4_owned_by_host - does a connected socket of the host own @pkt's tuple?
- * TCP: an established, closing or time-wait socket (a listener does not count:
- * the mapping takes new connections; nor does a time-wait one for a new SYN). UDP: a connected socket (an unconnected
- * one bound to the port does not count). Does not touch the packet.
+ * sock_owned_by_host - does a connected socket of the host own the tuple
+ * @tuple (@tuple_size bytes: its ipv4 or ipv6 member) of @pkt?
+ * TCP: an established, closing or time-wait socket (a listener does not
+ * count: the mapping takes new connections; nor does a time-wait one for a
+ * new SYN). UDP: a connected socket (an unconnected one bound to the port does
+ * not count). Does not touch the packet. Shared by both families.
  */
-static __always_inline int sock4_owned_by_host(struct __sk_buff *skb, const struct fwd_pkt *pkt)
+static __always_inline int sock_owned_by_host(struct __sk_buff *skb, struct bpf_sock_tuple *tuple,
+					      __u32 tuple_size, const struct fwd_pkt *pkt)
 {
-	struct bpf_sock_tuple tuple = {};
 	struct bpf_sock *sk;
 	int owned;
 
-	tuple.ipv4.saddr = pkt->saddr;
-	tuple.ipv4.daddr = pkt->daddr;
-	tuple.ipv4.sport = pkt->sport;
-	tuple.ipv4.dport = pkt->dport;
 	if (pkt->proto == FWD_PROTO_TCP) {
-		sk = bpf_skc_lookup_tcp(skb, &tuple, sizeof(tuple.ipv4), BPF_F_CURRENT_NETNS, 0);
+		sk = bpf_skc_lookup_tcp(skb, tuple, tuple_size, BPF_F_CURRENT_NETNS, 0);
 		if (!sk)
 			return 0;
 		/* A SYN is a new connection, never the host's: a TIME_WAIT socket left by an
@@ -38,13 +36,25 @@ static __always_inline int sock4_owned_by_host(struct __sk_buff *skb, const stru
 		owned = sk->state != BPF_TCP_LISTEN &&
 			!(sk->state == BPF_TCP_TIME_WAIT && pkt->tcp_syn);
 	} else {
-		sk = bpf_sk_lookup_udp(skb, &tuple, sizeof(tuple.ipv4), BPF_F_CURRENT_NETNS, 0);
+		sk = bpf_sk_lookup_udp(skb, tuple, tuple_size, BPF_F_CURRENT_NETNS, 0);
 		if (!sk)
 			return 0;
 		owned = sk->dst_port != 0;
 	}
 	bpf_sk_release(sk);
 	return owned;
+}
+
+/* sock4_owned_by_host - sock_owned_by_host for the IPv4 packet @pkt. */
+static __always_inline int sock4_owned_by_host(struct __sk_buff *skb, const struct fwd_pkt *pkt)
+{
+	struct bpf_sock_tuple tuple = {};
+
+	tuple.ipv4.saddr = pkt->saddr;
+	tuple.ipv4.daddr = pkt->daddr;
+	tuple.ipv4.sport = pkt->sport;
+	tuple.ipv4.dport = pkt->dport;
+	return sock_owned_by_host(skb, &tuple, sizeof(tuple.ipv4), pkt);
 }
 
 #endif /* FWD_LIB_SOCK4_H */

@@ -7,6 +7,9 @@
 // conntrack_after (see NatCase in tests/bpf/tc_nat_test.cpp).
 #pragma once
 
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -15,6 +18,7 @@
 #include "fwd_abi.h"
 #include "support/bpf_case_check.h"
 #include "support/bpf_datapath.h"
+#include "support/checksum.h"
 #include "support/packet_builder.h"
 
 namespace fwd::test {
@@ -23,6 +27,23 @@ namespace fwd::test {
 [[nodiscard]] inline bool same_flow(const ConntrackEntry& a, const ConntrackEntry& b) {
     return a.container_addr == b.container_addr && a.container_port == b.container_port &&
            a.client_addr == b.client_addr && a.client_port == b.client_port && a.proto == b.proto;
+}
+
+// A payload for `make` (a UDP frame of either family around a payload) whose UDP checksum
+// computes to exactly 0, which RFC 768 sends as 0xffff. Its first 16-bit word is free: with that
+// word 0 the sum folds to S and the checksum is ~S; a word of ~S makes the sum fold to 0xffff,
+// whose complement is 0. (If ~S is 0 the word 0xffff does the same.) Aborts if that fails.
+[[nodiscard]] inline Bytes payload_with_zero_udp_sum(
+    const std::function<Bytes(const Bytes&)>& make) {
+    Bytes payload = {0, 0, 'f', 'w', 'd'};
+    const uint16_t word = udp_wire_checksum(computed_udp_checksum(make(payload)));
+    payload[0] = static_cast<uint8_t>(word >> 8);
+    payload[1] = static_cast<uint8_t>(word & 0xff);
+    if (computed_udp_checksum(make(payload)) != 0) {
+        std::fprintf(stderr, "payload_with_zero_udp_sum: search failed\n");
+        std::abort();
+    }
+    return payload;
 }
 
 // Call input() before an outcome that keeps the packet (passes), and conntrack() before

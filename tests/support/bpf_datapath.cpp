@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -45,6 +46,59 @@ std::string share_maps(bpf_object* xdp, const bpf_object* tc) {
         }
     }
     return {};
+}
+
+std::string address_string(__be32 addr) {
+    return ipv4_string(addr);
+}
+
+std::string address_string(const __be32 (&addr)[4]) {
+    return ipv6_string(addr);
+}
+
+// Every entry of a conntrack map of either family, with its readable form.
+template <typename Record>
+std::vector<Record> read_conntrack(int map_fd) {
+    std::vector<Record> records;
+    decltype(Record::key) current{};
+    decltype(Record::key) key{};
+    const void* prev = nullptr;
+    while (bpf_map_get_next_key(map_fd, prev, &key) == 0) {
+        current = key;
+        prev = &current;
+        Record record;
+        record.key = key;
+        if (bpf_map_lookup_elem(map_fd, &key, &record.value) == 0) {
+            record.entry = ConntrackEntry{address_string(key.container_addr),
+                                          port_host(key.container_port),
+                                          address_string(key.client_addr),
+                                          port_host(key.client_port),
+                                          key.proto,
+                                          address_string(record.value.host_addr),
+                                          port_host(record.value.host_port),
+                                          record.value.mapping_id,
+                                          0,
+                                          record.value.container_ifindex,
+                                          record.value.flags};
+            records.push_back(record);
+        }
+    }
+    return records;
+}
+
+// Inserts a mapping's service entry and its --allow networks into the maps of its family.
+template <typename Key, typename Value, typename AllowKey>
+void insert_service(int svc_fd, int allow_fd, const Key& key, const Value& value,
+                    const ServiceEntry& entry,
+                    AllowKey (*make_allow)(uint32_t, const std::string&)) {
+    ASSERT_EQ(bpf_map_update_elem(svc_fd, &key, &value, BPF_NOEXIST), 0)
+        << "service insert: " << std::strerror(errno);
+    for (const auto& cidr : entry.allow) {
+        const auto allow_key = make_allow(entry.mapping_id, cidr);
+        const uint32_t one = 1;
+        ASSERT_EQ(bpf_map_update_elem(allow_fd, &allow_key, &one, BPF_NOEXIST), 0)
+            << "allow-list insert " << cidr << ": " << std::strerror(errno);
+    }
 }
 
 }  // namespace
@@ -108,6 +162,59 @@ fwd_ct4_value make_ct_value(const ConntrackEntry& entry, uint64_t now_ns) {
     return value;
 }
 
+fwd_svc6_key make_svc6_key(const ServiceEntry& entry) {
+    fwd_svc6_key key{};
+    const auto host = ipv6_be(entry.host_addr);
+    std::copy(host.begin(), host.end(), key.host_addr);
+    key.host_port = port_be(entry.host_port);
+    key.proto = entry.proto;
+    return key;
+}
+
+fwd_svc6_value make_svc6_value(const ServiceEntry& entry) {
+    fwd_svc6_value value{};
+    const auto container = ipv6_be(entry.container_addr);
+    std::copy(container.begin(), container.end(), value.container_addr);
+    value.container_port = port_be(entry.container_port);
+    value.mapping_id = entry.mapping_id;
+    value.flags = entry.allow.empty() ? 0 : FWD_SVC_FLAG_ALLOW_LIST;
+    return value;
+}
+
+fwd_allow6_key make_allow6_key(uint32_t mapping_id, const std::string& cidr) {
+    const auto slash = cidr.find('/');
+    fwd_allow6_key key{};
+    key.prefixlen = FWD_ALLOW4_ID_BITS + static_cast<uint32_t>(std::stoul(cidr.substr(slash + 1)));
+    key.mapping_id = mapping_id;
+    const auto addr = ipv6_be(cidr.substr(0, slash));
+    std::copy(addr.begin(), addr.end(), key.addr);
+    return key;
+}
+
+fwd_ct6_key make_ct6_key(const ConntrackEntry& entry) {
+    fwd_ct6_key key{};
+    const auto container = ipv6_be(entry.container_addr);
+    const auto client = ipv6_be(entry.client_addr);
+    std::copy(container.begin(), container.end(), key.container_addr);
+    std::copy(client.begin(), client.end(), key.client_addr);
+    key.container_port = port_be(entry.container_port);
+    key.client_port = port_be(entry.client_port);
+    key.proto = entry.proto;
+    return key;
+}
+
+fwd_ct6_value make_ct6_value(const ConntrackEntry& entry, uint64_t now_ns) {
+    fwd_ct6_value value{};
+    const auto host = ipv6_be(entry.host_addr);
+    std::copy(host.begin(), host.end(), value.host_addr);
+    value.host_port = port_be(entry.host_port);
+    value.mapping_id = entry.mapping_id;
+    value.container_ifindex = entry.container_ifindex;
+    value.flags = entry.flags;
+    value.last_seen_ns = now_ns - entry.age_ns;
+    return value;
+}
+
 std::string counter_name(uint32_t id) {
     static constexpr std::pair<uint32_t, const char*> kNames[] = {
         {FWD_CNT_PASS_NOT_IP, "FWD_CNT_PASS_NOT_IP"},
@@ -133,6 +240,9 @@ std::string counter_name(uint32_t id) {
         {FWD_CNT_XDP_TO_TC, "FWD_CNT_XDP_TO_TC"},
         {FWD_CNT_ICMP_ERROR_NAT, "FWD_CNT_ICMP_ERROR_NAT"},
         {FWD_CNT_DROP_NOT_ALLOWED, "FWD_CNT_DROP_NOT_ALLOWED"},
+        {FWD_CNT_PASS_EXT_HEADERS, "FWD_CNT_PASS_EXT_HEADERS"},
+        {FWD_CNT_NAT6_IN, "FWD_CNT_NAT6_IN"},
+        {FWD_CNT_NAT6_OUT, "FWD_CNT_NAT6_OUT"},
     };
     for (const auto& [known, name] : kNames) {
         if (known == id) return name;
@@ -201,6 +311,9 @@ void BpfDatapath::reset() const {
     ASSERT_NO_FATAL_FAILURE(clear_hash(fd(tc_->maps.fwd_svc4), sizeof(fwd_svc4_key)));
     ASSERT_NO_FATAL_FAILURE(clear_hash(fd(tc_->maps.fwd_ct4), sizeof(fwd_ct4_key)));
     ASSERT_NO_FATAL_FAILURE(clear_hash(fd(tc_->maps.fwd_allow4), sizeof(fwd_allow4_key)));
+    ASSERT_NO_FATAL_FAILURE(clear_hash(fd(tc_->maps.fwd_svc6), sizeof(fwd_svc6_key)));
+    ASSERT_NO_FATAL_FAILURE(clear_hash(fd(tc_->maps.fwd_ct6), sizeof(fwd_ct6_key)));
+    ASSERT_NO_FATAL_FAILURE(clear_hash(fd(tc_->maps.fwd_allow6), sizeof(fwd_allow6_key)));
     const std::vector<uint64_t> zero_counter(static_cast<size_t>(ncpus_), 0);
     for (uint32_t id = 0; id < FWD_CNT_MAX; ++id) {
         ASSERT_EQ(
@@ -217,19 +330,23 @@ void BpfDatapath::reset() const {
 }
 
 void BpfDatapath::add_service(const ServiceEntry& entry) const {
-    const auto key = make_svc_key(entry);
-    const auto value = make_svc_value(entry);
-    ASSERT_EQ(bpf_map_update_elem(fd(tc_->maps.fwd_svc4), &key, &value, BPF_NOEXIST), 0)
-        << "fwd_svc4 insert: " << std::strerror(errno);
-    for (const auto& cidr : entry.allow) {
-        const auto allow_key = make_allow_key(entry.mapping_id, cidr);
-        const uint32_t one = 1;
-        ASSERT_EQ(bpf_map_update_elem(fd(tc_->maps.fwd_allow4), &allow_key, &one, BPF_NOEXIST), 0)
-            << "fwd_allow4 insert " << cidr << ": " << std::strerror(errno);
+    if (is_ipv6(entry.host_addr)) {
+        insert_service(fd(tc_->maps.fwd_svc6), fd(tc_->maps.fwd_allow6), make_svc6_key(entry),
+                       make_svc6_value(entry), entry, make_allow6_key);
+    } else {
+        insert_service(fd(tc_->maps.fwd_svc4), fd(tc_->maps.fwd_allow4), make_svc_key(entry),
+                       make_svc_value(entry), entry, make_allow_key);
     }
 }
 
 void BpfDatapath::add_conntrack(const ConntrackEntry& entry, uint64_t now_ns, __u64 flags) const {
+    if (is_ipv6(entry.container_addr)) {
+        const auto key = make_ct6_key(entry);
+        const auto value = make_ct6_value(entry, now_ns);
+        ASSERT_EQ(bpf_map_update_elem(fd(tc_->maps.fwd_ct6), &key, &value, flags), 0)
+            << "fwd_ct6 insert: " << std::strerror(errno);
+        return;
+    }
     const auto key = make_ct_key(entry);
     const auto value = make_ct_value(entry, now_ns);
     ASSERT_EQ(bpf_map_update_elem(fd(tc_->maps.fwd_ct4), &key, &value, flags), 0)
@@ -271,32 +388,11 @@ fwd_mapping_stats BpfDatapath::stats(uint32_t mapping_id) const {
 }
 
 std::vector<BpfDatapath::ConntrackRecord> BpfDatapath::conntrack() const {
-    std::vector<ConntrackRecord> records;
-    const int map_fd = fd(tc_->maps.fwd_ct4);
-    fwd_ct4_key current{};
-    fwd_ct4_key key{};
-    const void* prev = nullptr;
-    while (bpf_map_get_next_key(map_fd, prev, &key) == 0) {
-        current = key;
-        prev = &current;
-        ConntrackRecord record;
-        record.key = key;
-        if (bpf_map_lookup_elem(map_fd, &key, &record.value) == 0) {
-            record.entry = ConntrackEntry{ipv4_string(key.container_addr),
-                                          port_host(key.container_port),
-                                          ipv4_string(key.client_addr),
-                                          port_host(key.client_port),
-                                          key.proto,
-                                          ipv4_string(record.value.host_addr),
-                                          port_host(record.value.host_port),
-                                          record.value.mapping_id,
-                                          0,
-                                          record.value.container_ifindex,
-                                          record.value.flags};
-            records.push_back(record);
-        }
-    }
-    return records;
+    return read_conntrack<ConntrackRecord>(fd(tc_->maps.fwd_ct4));
+}
+
+std::vector<BpfDatapath::ConntrackRecord6> BpfDatapath::conntrack6() const {
+    return read_conntrack<ConntrackRecord6>(fd(tc_->maps.fwd_ct6));
 }
 
 }  // namespace fwd::test

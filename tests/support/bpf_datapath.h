@@ -35,6 +35,7 @@ inline constexpr uint64_t kCoarseClockSlackNs = 20 * 1000 * 1000;
 
 [[nodiscard]] uint64_t coarse_monotonic_ns();
 
+// An IPv4 or IPv6 mapping, by its addresses' family (fwd_svc4 or fwd_svc6).
 struct ServiceEntry {
     std::string host_addr;
     uint16_t host_port = 0;
@@ -42,10 +43,12 @@ struct ServiceEntry {
     std::string container_addr;
     uint16_t container_port = 0;
     uint32_t mapping_id = 0;
-    // --allow networks ("10.0.0.0/8"): sets FWD_SVC_FLAG_ALLOW_LIST and fills fwd_allow4.
+    // --allow networks ("10.0.0.0/8", "fd00::/64"): sets FWD_SVC_FLAG_ALLOW_LIST and fills
+    // fwd_allow4 or fwd_allow6.
     std::vector<std::string> allow = {};
 };
 
+// An IPv4 or IPv6 flow, by its addresses' family (fwd_ct4 or fwd_ct6).
 struct ConntrackEntry {
     std::string container_addr;
     uint16_t container_port = 0;
@@ -73,6 +76,12 @@ struct ConntrackEntry {
 [[nodiscard]] fwd_allow4_key make_allow_key(uint32_t mapping_id, const std::string& cidr);
 [[nodiscard]] fwd_ct4_key make_ct_key(const ConntrackEntry& entry);
 [[nodiscard]] fwd_ct4_value make_ct_value(const ConntrackEntry& entry, uint64_t now_ns);
+// The IPv6 twins.
+[[nodiscard]] fwd_svc6_key make_svc6_key(const ServiceEntry& entry);
+[[nodiscard]] fwd_svc6_value make_svc6_value(const ServiceEntry& entry);
+[[nodiscard]] fwd_allow6_key make_allow6_key(uint32_t mapping_id, const std::string& cidr);
+[[nodiscard]] fwd_ct6_key make_ct6_key(const ConntrackEntry& entry);
+[[nodiscard]] fwd_ct6_value make_ct6_value(const ConntrackEntry& entry, uint64_t now_ns);
 
 using Counters = std::array<uint64_t, FWD_CNT_MAX>;
 
@@ -88,6 +97,11 @@ public:
         fwd_ct4_key key{};
         fwd_ct4_value value{};
     };
+    struct ConntrackRecord6 {
+        ConntrackEntry entry;
+        fwd_ct6_key key{};
+        fwd_ct6_value value{};
+    };
 
     // Opens both skeletons, clears every pin path (nothing is written under /sys/fs/bpf), loads
     // fwd_tc, points fwd_xdp's maps at fwd_tc's and loads fwd_xdp. nullptr and *error on failure.
@@ -99,8 +113,8 @@ public:
 
     [[nodiscard]] int prog_fd(Prog prog) const;
 
-    // Empties fwd_svc4, fwd_allow4 and fwd_ct4, zeroes fwd_config (fast path on), the counters and the
-    // stats slots of the test mapping ids.
+    // Empties fwd_svc4/6, fwd_allow4/6 and fwd_ct4/6, zeroes fwd_config (fast path on), the
+    // counters and the stats slots of the test mapping ids.
     void reset() const;
 
     void add_service(const ServiceEntry& entry) const;
@@ -113,7 +127,9 @@ public:
     // Sums over all CPUs.
     [[nodiscard]] Counters counters() const;
     [[nodiscard]] fwd_mapping_stats stats(uint32_t mapping_id) const;
+    // fwd_ct4's and fwd_ct6's entries.
     [[nodiscard]] std::vector<ConntrackRecord> conntrack() const;
+    [[nodiscard]] std::vector<ConntrackRecord6> conntrack6() const;
 
 private:
     BpfDatapath(fwd_tc* tc, int ncpus) : tc_(tc), ncpus_(ncpus) {}

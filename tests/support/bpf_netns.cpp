@@ -77,6 +77,40 @@ const BpfNetns::Status& BpfNetns::status() {
     return status_;
 }
 
+// The fwd6 pair (see bpf_netns.h): created with IPv6 off (the namespace default set before),
+// then turned on without link-local addresses or DAD, so no address is ever tentative.
+static std::string setup_ipv6_pair() {
+    const std::vector<std::vector<std::string>> create = {
+        {"ip", "link", "add", kHost6Device, "address", kHost6Mac, "type", "veth", "peer", "name",
+         kPeer6Device, "address", kPeer6Mac},
+    };
+    for (const auto& command : create) {
+        if (auto error = run_command(command); !error.empty()) return error;
+    }
+    for (const char* device : {kHost6Device, kPeer6Device}) {
+        for (const auto& [knob, value] :
+             {std::pair{"addr_gen_mode", "1"}, std::pair{"accept_dad", "0"},
+              std::pair{"disable_ipv6", "0"}}) {
+            const auto path = fmt::format("/proc/sys/net/ipv6/conf/{}/{}", device, knob);
+            if (auto error = write_sysctl(path.c_str(), value); !error.empty()) return error;
+        }
+    }
+    const std::vector<std::vector<std::string>> configure = {
+        {"ip", "-6", "addr", "add", fmt::format("{}/64", kHost6Addr), "dev", kHost6Device, "nodad"},
+        {"ip", "link", "set", kPeer6Device, "up"},
+        {"ip", "link", "set", kHost6Device, "up"},
+        {"ip", "-6", "neigh", "replace", kClient6Addr, "lladdr", kClient6Mac, "dev", kHost6Device,
+         "nud", "permanent"},
+        {"ip", "-6", "route", "replace", "fd00:c::/64", "dev", kPeer6Device},
+        {"ip", "-6", "neigh", "replace", kRoutedContainer6Addr, "lladdr", kRoutedContainer6Mac,
+         "dev", kPeer6Device, "nud", "permanent"},
+    };
+    for (const auto& command : configure) {
+        if (auto error = run_command(command); !error.empty()) return error;
+    }
+    return write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1");
+}
+
 const BpfNetns::Status& BpfNetns::enter() {
     if (status_.state != State::NotEntered) return status_;
     if (geteuid() != 0) {
@@ -122,13 +156,24 @@ const BpfNetns::Status& BpfNetns::enter() {
             return status_;
         }
     }
+    if (auto error = setup_ipv6_pair(); !error.empty()) {
+        status_ = {State::Failed, std::move(error), 0, 0};
+        return status_;
+    }
     const auto host = if_nametoindex(kHostDevice);
     const auto peer = if_nametoindex(kPeerDevice);
-    if (host == 0 || peer == 0) {
+    const auto host6 = if_nametoindex(kHost6Device);
+    const auto peer6 = if_nametoindex(kPeer6Device);
+    if (host == 0 || peer == 0 || host6 == 0 || peer6 == 0) {
         status_ = {State::Failed, fmt::format("if_nametoindex: {}", std::strerror(errno)), 0, 0};
         return status_;
     }
-    status_ = {State::Ready, {}, static_cast<int>(host), static_cast<int>(peer)};
+    status_ = {State::Ready,
+               {},
+               static_cast<int>(host),
+               static_cast<int>(peer),
+               static_cast<int>(host6),
+               static_cast<int>(peer6)};
     return status_;
 }
 

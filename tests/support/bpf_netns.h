@@ -4,12 +4,20 @@
 // exists) and gives it a device with a host address. Nothing needs cleaning up: the namespace
 // vanishes with the process.
 //
-//     ns (this process)          IPv6 off, so no device sends anything on its own
+//     ns (this process)          IPv6 off but on the fwd6 pair, so no other device sends
+//                                anything on its own
 //       lo        up, 127.0.0.1/8         ifindex 1
 //       fwdhost0  veth, up, 10.0.0.1/24   MAC 02:00:00:00:00:01, forwarding on (the FIB helper
 //                                         requires it)
 //       fwdpeer0  its peer, up, no address, MAC 02:00:00:00:00:02; frames sent out of fwdhost0
 //                 arrive here
+//       fwd6host0 veth, up, fd00::1/64 (no link-local address, no DAD), MAC 02:00:00:00:06:01,
+//                 IPv6 forwarding on; client fd00::9 at 02:00:00:00:00:09 (permanent neighbour)
+//       fwd6peer0 its peer, up, IPv6 on, no address, MAC 02:00:00:00:06:02; the container side:
+//                 fd00:c::/64 (fd00:c::2 at 02:00:00:00:06:42, permanent neighbour)
+//
+// The IPv6 pair is apart so that what its devices send on their own (MLD reports) never reaches
+// the frames tests capture on fwdpeer0. Nothing captures on the IPv6 pair.
 //
 // The MACs are fixed so that expected frames of tests that forward (the FIB writes the egress
 // device's MAC) can be written down; fwdhost0's is PacketBuilder's default destination. Tests
@@ -37,6 +45,15 @@ inline constexpr const char* kHostCidr = "10.0.0.1/24";
 inline constexpr const char* kHostMac = "02:00:00:00:00:01";
 inline constexpr const char* kPeerMac = "02:00:00:00:00:02";
 inline constexpr int kLoopbackIfindex = 1;
+inline constexpr const char* kHost6Device = "fwd6host0";
+inline constexpr const char* kPeer6Device = "fwd6peer0";
+inline constexpr const char* kHost6Addr = "fd00::1";
+inline constexpr const char* kHost6Mac = "02:00:00:00:06:01";
+inline constexpr const char* kPeer6Mac = "02:00:00:00:06:02";
+inline constexpr const char* kClient6Addr = "fd00::9";  // a permanent neighbour of fwd6host0
+inline constexpr const char* kClient6Mac = "02:00:00:00:00:09";
+inline constexpr const char* kRoutedContainer6Addr = "fd00:c::2";  // behind fwd6peer0
+inline constexpr const char* kRoutedContainer6Mac = "02:00:00:00:06:42";
 
 class BpfNetns {
 public:
@@ -47,6 +64,8 @@ public:
         std::string detail;    // why it is not Ready
         int host_ifindex = 0;  // ifindex of kHostDevice when Ready
         int peer_ifindex = 0;  // ifindex of kPeerDevice when Ready
+        int host6_ifindex = 0;  // ifindex of kHost6Device when Ready
+        int peer6_ifindex = 0;  // ifindex of kPeer6Device when Ready
     };
 
     // Unshares the network namespace of the calling process and sets it up; call once from

@@ -24,6 +24,12 @@ constexpr size_t kIcmpCsumOffset = 2;
 constexpr uint8_t kIcmpDestUnreach = 3;
 constexpr uint8_t kIcmpTimeExceeded = 11;
 constexpr uint8_t kIcmpParameterProblem = 12;
+constexpr size_t kIpv6HeaderLen = 40;
+constexpr uint8_t kProtoIcmpv6 = 58;
+constexpr uint8_t kNextHopByHop = 0;
+constexpr uint8_t kNextRouting = 43;
+constexpr uint8_t kNextFragment = 44;
+constexpr uint8_t kNextDestOptions = 60;
 
 uint16_t read_be16(std::span<const uint8_t> bytes, size_t offset) {
     return static_cast<uint16_t>((bytes[offset] << 8) | bytes[offset + 1]);
@@ -74,6 +80,54 @@ ChecksumVerdict verify_icmp_checksums(std::span<const uint8_t> icmp, uint16_t ip
     }
     return {true, fmt::format("IPv4 0x{:04x}, ICMP 0x{:04x} and quoted IPv4 0x{:04x} checksums ok",
                               ip_checksum, actual, quote_actual)};
+}
+
+// The TCP/UDP/ICMPv6 checksum of `l4` under the IPv6 pseudo-header of `ip6` (its addresses).
+ChecksumVerdict verify_ipv6_l4(std::span<const uint8_t> ip6, uint8_t proto,
+                               std::span<const uint8_t> l4, const std::string& what) {
+    const std::span<const uint8_t, 16> saddr(ip6.data() + 8, 16);
+    const std::span<const uint8_t, 16> daddr(ip6.data() + 24, 16);
+    const size_t csum_offset = proto == kProtoTcp   ? kTcpCsumOffset
+                               : proto == kProtoUdp ? kUdpCsumOffset
+                                                    : kIcmpCsumOffset;
+    const size_t min_len = proto == kProtoTcp   ? kTcpHeaderLen
+                           : proto == kProtoUdp ? kUdpHeaderLen
+                                                : kIcmpHeaderLen;
+    if (l4.size() < min_len) {
+        return {false,
+                fmt::format("{}: {} bytes of protocol {} are truncated", what, l4.size(), proto)};
+    }
+    if (proto == kProtoUdp) {
+        const uint16_t udp_len = read_be16(l4, 4);
+        if (udp_len < kUdpHeaderLen || udp_len > l4.size()) {
+            return {false, fmt::format("{}: UDP length {} does not fit {} bytes", what, udp_len,
+                                       l4.size())};
+        }
+        l4 = l4.first(udp_len);
+    }
+    const uint16_t actual = read_be16(l4, csum_offset);
+    const uint16_t computed = ipv6_l4_checksum(saddr, daddr, proto, l4, csum_offset);
+    if (proto == kProtoUdp && actual == 0) {
+        return {false, fmt::format("{}: UDP checksum 0 is illegal over IPv6", what)};
+    }
+    const uint16_t expected = proto == kProtoUdp ? udp_wire_checksum(computed) : computed;
+    if (expected != actual) {
+        return {false, fmt::format("{}: protocol {} checksum 0x{:04x}, recomputed 0x{:04x}", what,
+                                   proto, actual, expected)};
+    }
+    return {true, fmt::format("{}: protocol {} checksum 0x{:04x} ok", what, proto, actual)};
+}
+
+// The quoted packet of an ICMPv6 error, when it is a whole IPv6 TCP/UDP packet.
+ChecksumVerdict verify_icmpv6_quote(std::span<const uint8_t> icmp) {
+    const auto quote = icmp.subspan(kIcmpHeaderLen);
+    const uint8_t type = icmp[0];
+    if (type < 1 || type > 4 || quote.size() < kIpv6HeaderLen ||
+        (quote[6] != kProtoTcp && quote[6] != kProtoUdp) ||
+        kIpv6HeaderLen + read_be16(quote, 4) != quote.size()) {
+        return {true, "no whole quoted packet"};
+    }
+    return verify_ipv6_l4(quote, quote[6], quote.subspan(kIpv6HeaderLen), "quoted packet");
 }
 
 }  // namespace
@@ -205,6 +259,66 @@ ChecksumVerdict verify_ipv4_checksums(std::span<const uint8_t> frame) {
                                    actual, computed, udp_wire_checksum(computed))};
     }
     return {true, fmt::format("IPv4 0x{:04x} and UDP 0x{:04x} checksums ok", ip_actual, actual)};
+}
+
+ChecksumVerdict verify_ipv6_checksums(std::span<const uint8_t> frame) {
+    if (frame.size() < kEthHeaderLen + kIpv6HeaderLen || read_be16(frame, 12) != 0x86dd) {
+        return {false, fmt::format("frame of {} bytes is not eth+IPv6", frame.size())};
+    }
+    const auto ip6 = frame.subspan(kEthHeaderLen);
+    const size_t end = kIpv6HeaderLen + read_be16(ip6, 4);
+    if ((ip6[0] >> 4) != 6 || end > ip6.size()) {
+        return {false, fmt::format("unparseable IPv6 header (version {}, payload_len {}, {} bytes "
+                                   "after eth)",
+                                   ip6[0] >> 4, end - kIpv6HeaderLen, ip6.size())};
+    }
+    size_t offset = kIpv6HeaderLen;
+    uint8_t next = ip6[6];
+    while (next == kNextHopByHop || next == kNextRouting || next == kNextDestOptions) {
+        if (offset + 8 > end) {
+            return {false, "extension header truncated"};
+        }
+        const size_t len = (ip6[offset + 1] + 1u) * 8u;
+        next = ip6[offset];
+        offset += len;
+    }
+    if (offset > end) {
+        return {false, "extension headers run past payload_len"};
+    }
+    if (next != kProtoTcp && next != kProtoUdp && next != kProtoIcmpv6) {
+        return {true, fmt::format("no L4 check: next header {}{}", next,
+                                  next == kNextFragment ? " (fragment)" : "")};
+    }
+    const auto l4 = ip6.subspan(offset, end - offset);
+    auto verdict = verify_ipv6_l4(ip6, next, l4, "IPv6");
+    if (!verdict.ok || next != kProtoIcmpv6) {
+        return verdict;
+    }
+    const auto quote = verify_icmpv6_quote(l4);
+    if (!quote.ok) {
+        return quote;
+    }
+    return {true, verdict.detail + "; " + quote.detail};
+}
+
+uint16_t computed_udp_checksum(std::span<const uint8_t> frame) {
+    const auto ip = frame.subspan(kEthHeaderLen);
+    if (read_be16(frame, 12) == 0x86dd) {
+        return ipv6_l4_checksum(std::span<const uint8_t, 16>(ip.data() + 8, 16),
+                                std::span<const uint8_t, 16>(ip.data() + 24, 16), kProtoUdp,
+                                ip.subspan(kIpv6HeaderLen), kUdpCsumOffset);
+    }
+    const size_t ihl_bytes = (ip[0] & 0x0fu) * 4u;
+    return ipv4_l4_checksum(std::span<const uint8_t, 4>(ip.data() + 12, 4),
+                            std::span<const uint8_t, 4>(ip.data() + 16, 4), kProtoUdp,
+                            ip.subspan(ihl_bytes), kUdpCsumOffset);
+}
+
+ChecksumVerdict verify_checksums(std::span<const uint8_t> frame) {
+    if (frame.size() >= kEthHeaderLen && read_be16(frame, 12) == 0x86dd) {
+        return verify_ipv6_checksums(frame);
+    }
+    return verify_ipv4_checksums(frame);
 }
 
 }  // namespace fwd::test

@@ -51,4 +51,18 @@ struct ChecksumVerdict {
 // field), so Ethernet padding after tot_len is ignored. Fails on anything it cannot parse.
 [[nodiscard]] ChecksumVerdict verify_ipv4_checksums(std::span<const uint8_t> frame);
 
+// The same for an Ethernet/IPv6 frame: walks hop-by-hop, routing and destination options headers
+// (a fragment header: no L4 check) to TCP, UDP or ICMPv6 and checks that checksum over the IPv6
+// pseudo-header (RFC 8200 8.1; the upper-layer length is what follows the extension headers
+// within payload_len). UDP checksum 0 is invalid over IPv6. For an ICMPv6 error that quotes a
+// whole IPv6 TCP/UDP packet, the quoted packet's L4 checksum is checked too.
+[[nodiscard]] ChecksumVerdict verify_ipv6_checksums(std::span<const uint8_t> frame);
+
+// The UDP checksum RFC 1071 computes for an Ethernet/IPv4 or /IPv6 frame (IPv6 without extension
+// headers), before RFC 768's 0 -> 0xffff: what the checksum field must hold unless that is 0.
+[[nodiscard]] uint16_t computed_udp_checksum(std::span<const uint8_t> frame);
+
+// verify_ipv4_checksums or verify_ipv6_checksums by the frame's ethertype.
+[[nodiscard]] ChecksumVerdict verify_checksums(std::span<const uint8_t> frame);
+
 }  // namespace fwd::test

@@ -74,15 +74,6 @@ std::array<uint8_t, 6> parse_mac(std::string_view text) {
     return mac;
 }
 
-std::array<uint8_t, 16> parse_ipv6(std::string_view text) {
-    std::array<uint8_t, 16> addr{};
-    const std::string copy(text);
-    if (inet_pton(AF_INET6, copy.c_str(), addr.data()) != 1) {
-        die(fmt::format("bad IPv6 address '{}'", text));
-    }
-    return addr;
-}
-
 std::string mac_string(const std::array<uint8_t, 6>& mac) {
     return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", mac[0], mac[1], mac[2], mac[3],
                        mac[4], mac[5]);
@@ -90,6 +81,12 @@ std::string mac_string(const std::array<uint8_t, 6>& mac) {
 
 std::string addr_string(const std::array<uint8_t, 4>& addr) {
     return fmt::format("{}.{}.{}.{}", addr[0], addr[1], addr[2], addr[3]);
+}
+
+std::string addr_string(const std::array<uint8_t, 16>& addr) {
+    char text[INET6_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET6, addr.data(), text, sizeof(text));
+    return text;
 }
 
 std::string tcp_flags_string(uint8_t flags) {
@@ -128,6 +125,32 @@ std::array<uint8_t, 4> ipv4_bytes(std::string_view addr) {
         die(fmt::format("bad IPv4 address '{}'", addr));
     }
     return bytes;
+}
+
+std::array<uint8_t, 16> ipv6_bytes(std::string_view addr) {
+    std::array<uint8_t, 16> bytes{};
+    const std::string copy(addr);
+    if (inet_pton(AF_INET6, copy.c_str(), bytes.data()) != 1) {
+        die(fmt::format("bad IPv6 address '{}'", addr));
+    }
+    return bytes;
+}
+
+std::array<__be32, 4> ipv6_be(std::string_view addr) {
+    const auto bytes = ipv6_bytes(addr);  // already in network order
+    std::array<__be32, 4> words{};
+    std::memcpy(words.data(), bytes.data(), bytes.size());
+    return words;
+}
+
+bool is_ipv6(std::string_view addr) {
+    return addr.find(':') != std::string_view::npos;
+}
+
+std::string ipv6_string(const __be32 (&addr)[4]) {
+    std::array<uint8_t, 16> bytes{};
+    std::memcpy(bytes.data(), addr, bytes.size());
+    return addr_string(bytes);
 }
 
 __be32 ipv4_be(std::string_view addr) {
@@ -205,8 +228,8 @@ PacketBuilder& PacketBuilder::ipv4(std::string_view src, std::string_view dst) {
 
 PacketBuilder& PacketBuilder::ipv6(std::string_view src, std::string_view dst) {
     l3_ = L3::Ipv6;
-    src_addr_ = parse_ipv6(src);
-    dst_addr_ = parse_ipv6(dst);
+    src_addr_ = ipv6_bytes(src);
+    dst_addr_ = ipv6_bytes(dst);
     return *this;
 }
 
@@ -269,6 +292,42 @@ PacketBuilder& PacketBuilder::ip_checksum(uint16_t check) {
 
 PacketBuilder& PacketBuilder::ip_proto(uint8_t proto) {
     ip_proto_ = proto;
+    return *this;
+}
+
+// An options header (hop-by-hop, destination options) of `units` 8-byte units, its options all
+// Pad1 (zero bytes).
+PacketBuilder& PacketBuilder::hop_by_hop(uint8_t units) {
+    std::vector<uint8_t> body(units * 8u - 1u, 0);
+    body[0] = static_cast<uint8_t>(units - 1);
+    return ipv6_ext(kIpv6HopByHop, std::move(body));
+}
+
+PacketBuilder& PacketBuilder::dest_options(uint8_t units) {
+    hop_by_hop(units);
+    ipv6_ext_.back().type = kIpv6DestOptions;
+    return *this;
+}
+
+PacketBuilder& PacketBuilder::routing(uint8_t segments_left) {
+    constexpr uint8_t kSegmentRouting = 4;
+    std::vector<uint8_t> body = {2, kSegmentRouting, segments_left, 0, 0, 0, 0};
+    append(body, std::array<uint8_t, 16>{0xfd, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x77});
+    return ipv6_ext(kIpv6Routing, std::move(body));
+}
+
+PacketBuilder& PacketBuilder::ipv6_fragment(bool more_fragments, uint16_t offset_units,
+                                            uint32_t id) {
+    Bytes body = {0};
+    put16(body, static_cast<uint16_t>((offset_units << 3) | (more_fragments ? 1 : 0)));
+    put32(body, id);
+    return ipv6_ext(kIpv6Fragment, std::move(body));
+}
+
+PacketBuilder& PacketBuilder::ipv6_ext(uint8_t type, std::vector<uint8_t> body) {
+    Bytes header = {0};
+    append(header, body);
+    ipv6_ext_.push_back({type, std::move(header)});
     return *this;
 }
 
@@ -394,7 +453,7 @@ uint8_t PacketBuilder::l4_proto() const {
         case L4::Udp:
             return kIpProtoUdp;
         case L4::Icmp:
-            return kIpProtoIcmp;
+            return l3_ == L3::Ipv6 ? kIpProtoIcmpv6 : kIpProtoIcmp;
         case L4::None:
             break;
     }
@@ -423,7 +482,7 @@ Bytes PacketBuilder::build_l4() const {
             put16(out, 0);  // checksum
             break;
         case L4::Icmp:
-            put8(out, icmp_type_);
+            put8(out, l3_ == L3::Ipv6 && !icmp_error_ ? kIcmp6EchoRequest : icmp_type_);
             put8(out, icmp_code_);
             put16(out, 0);  // checksum
             if (icmp_error_) {
@@ -478,16 +537,24 @@ Bytes PacketBuilder::build_l3(const Bytes& l4_in) const {
         append(out, ip_options_);
         set16(out, 10, ip_checksum_.value_or(ipv4_header_checksum(out)));
     } else if (l3_ == L3::Ipv6) {
-        if (l4_ == L4::Tcp || l4_ == L4::Udp) {
+        if (l4_ != L4::None) {
             set16(l4, csum_offset,
                   l4_checksum(ipv6_l4_checksum(src_addr_, dst_addr_, l4_proto(), l4, csum_offset)));
         }
-        put32(out, 0x60000000);  // version 6, no traffic class or flow label
-        put16(out, tot_len_.value_or(static_cast<uint16_t>(l4.size())));
-        put8(out, l4_proto());
+        // Each extension header names the next one; the last names the upper layer.
+        Bytes ext;
+        for (size_t i = 0; i < ipv6_ext_.size(); ++i) {
+            Bytes header = ipv6_ext_[i].header;
+            header[0] = i + 1 < ipv6_ext_.size() ? ipv6_ext_[i + 1].type : l4_proto();
+            append(ext, header);
+        }
+        put32(out, 0x60000000u | (static_cast<uint32_t>(tos_) << 20));  // version 6, no flow label
+        put16(out, tot_len_.value_or(static_cast<uint16_t>(ext.size() + l4.size())));
+        put8(out, ipv6_ext_.empty() ? l4_proto() : ipv6_ext_.front().type);
         put8(out, ttl_);
         append(out, src_addr_);
         append(out, dst_addr_);
+        append(out, ext);
     } else if (l3_ == L3::Arp) {
         append(out, arp_);
         return out;
@@ -523,8 +590,90 @@ Bytes PacketBuilder::build() const {
     return frame;
 }
 
+Bytes ip_packet_of(std::span<const uint8_t> frame, size_t len) {
+    const auto ip = frame.subspan(kEthHeaderLen);
+    const auto quoted = ip.first(std::min(len, ip.size()));
+    return {quoted.begin(), quoted.end()};
+}
+
 // ---------------------------------------------------------------------------------------------
 // Decoding
+
+// The TCP or UDP header of `l4` (protocol `proto`) and the payload after it, into `pkt`.
+static void decode_l4(uint8_t proto, std::span<const uint8_t> l4, DecodedPacket& pkt) {
+    if (proto == kIpProtoTcp && l4.size() >= kTcpHeaderLen) {
+        TcpFields tcp;
+        tcp.sport = get16(l4, 0);
+        tcp.dport = get16(l4, 2);
+        tcp.seq = get32(l4, 4);
+        tcp.ack_seq = get32(l4, 8);
+        tcp.doff = static_cast<uint8_t>(l4[12] >> 4);
+        tcp.flags = l4[13];
+        tcp.window = get16(l4, 14);
+        tcp.check = get16(l4, 16);
+        tcp.urg_ptr = get16(l4, 18);
+        pkt.tcp = tcp;
+        l4 = l4.subspan(kTcpHeaderLen);
+    } else if (proto == kIpProtoUdp && l4.size() >= kUdpHeaderLen) {
+        UdpFields udp;
+        udp.sport = get16(l4, 0);
+        udp.dport = get16(l4, 2);
+        udp.len = get16(l4, 4);
+        udp.check = get16(l4, 6);
+        pkt.udp = udp;
+        l4 = l4.subspan(kUdpHeaderLen);
+    } else if (proto == kIpProtoTcp || proto == kIpProtoUdp) {
+        pkt.note = fmt::format("L4 header truncated at {} bytes", l4.size());
+    }
+    pkt.payload.assign(l4.begin(), l4.end());
+}
+
+// The IPv6 packet in `rest` (after the Ethernet header) and its extension headers, into `pkt`.
+static void decode_ipv6(std::span<const uint8_t> rest, DecodedPacket& pkt) {
+    if (rest.size() < kIpv6HeaderLen) {
+        pkt.note = fmt::format("IPv6 header truncated at {} bytes", rest.size());
+        pkt.payload.assign(rest.begin(), rest.end());
+        return;
+    }
+    Ipv6Fields ip;
+    const uint32_t first = get32(rest, 0);
+    ip.version = static_cast<uint8_t>(first >> 28);
+    ip.traffic_class = static_cast<uint8_t>(first >> 20);
+    ip.flow_label = first & 0xfffff;
+    ip.payload_len = get16(rest, 4);
+    ip.next_header = rest[6];
+    ip.hop_limit = rest[7];
+    std::copy_n(rest.begin() + 8, 16, ip.saddr.begin());
+    std::copy_n(rest.begin() + 24, 16, ip.daddr.begin());
+    size_t ip_end = rest.size();
+    if (kIpv6HeaderLen + ip.payload_len <= rest.size()) {
+        ip_end = kIpv6HeaderLen + ip.payload_len;
+        pkt.trailer = rest.size() - ip_end;
+    } else {
+        pkt.note = fmt::format("payload_len {} vs {} bytes after the IPv6 header", ip.payload_len,
+                               rest.size() - kIpv6HeaderLen);
+    }
+    size_t offset = kIpv6HeaderLen;
+    uint8_t next = ip.next_header;
+    bool later_fragment = false;
+    while ((next == kIpv6HopByHop || next == kIpv6Routing || next == kIpv6DestOptions ||
+            next == kIpv6Fragment) &&
+           offset + 8 <= ip_end) {
+        ip.ext_types.push_back(next);
+        later_fragment =
+            later_fragment || (next == kIpv6Fragment && (get16(rest, offset + 2) >> 3) != 0);
+        const size_t len = next == kIpv6Fragment ? 8 : (rest[offset + 1] + 1u) * 8u;
+        next = rest[offset];
+        offset += len;
+    }
+    pkt.ipv6 = ip;
+    const auto l4 = rest.subspan(std::min(offset, ip_end), ip_end - std::min(offset, ip_end));
+    if (later_fragment) {
+        pkt.payload.assign(l4.begin(), l4.end());
+        return;
+    }
+    decode_l4(next, l4, pkt);
+}
 
 DecodedPacket decode(std::span<const uint8_t> frame) {
     DecodedPacket pkt;
@@ -547,6 +696,10 @@ DecodedPacket decode(std::span<const uint8_t> frame) {
     offset += 2;
     pkt.eth = eth;
     auto rest = frame.subspan(offset);
+    if (eth.ethertype == kEthTypeIpv6) {
+        decode_ipv6(rest, pkt);
+        return pkt;
+    }
     if (eth.ethertype != kEthTypeIpv4) {
         pkt.note = fmt::format("ethertype 0x{:04x}: L3 not decoded", eth.ethertype);
         pkt.payload.assign(rest.begin(), rest.end());
@@ -594,31 +747,7 @@ DecodedPacket decode(std::span<const uint8_t> frame) {
         pkt.payload.assign(l4.begin(), l4.end());
         return pkt;
     }
-    if (ip.protocol == kIpProtoTcp && l4.size() >= kTcpHeaderLen) {
-        TcpFields tcp;
-        tcp.sport = get16(l4, 0);
-        tcp.dport = get16(l4, 2);
-        tcp.seq = get32(l4, 4);
-        tcp.ack_seq = get32(l4, 8);
-        tcp.doff = static_cast<uint8_t>(l4[12] >> 4);
-        tcp.flags = l4[13];
-        tcp.window = get16(l4, 14);
-        tcp.check = get16(l4, 16);
-        tcp.urg_ptr = get16(l4, 18);
-        pkt.tcp = tcp;
-        l4 = l4.subspan(kTcpHeaderLen);
-    } else if (ip.protocol == kIpProtoUdp && l4.size() >= kUdpHeaderLen) {
-        UdpFields udp;
-        udp.sport = get16(l4, 0);
-        udp.dport = get16(l4, 2);
-        udp.len = get16(l4, 4);
-        udp.check = get16(l4, 6);
-        pkt.udp = udp;
-        l4 = l4.subspan(kUdpHeaderLen);
-    } else if (ip.protocol == kIpProtoTcp || ip.protocol == kIpProtoUdp) {
-        pkt.note = fmt::format("L4 header truncated at {} bytes", l4.size());
-    }
-    pkt.payload.assign(l4.begin(), l4.end());
+    decode_l4(ip.protocol, l4, pkt);
     return pkt;
 }
 
@@ -652,6 +781,19 @@ std::vector<DecodedField> DecodedPacket::fields() const {
         add("ip.daddr", addr_string(ipv4->daddr));
         if (!ipv4->options.empty()) {
             add("ip.options", hex_bytes(ipv4->options));
+        }
+    }
+    if (ipv6) {
+        add("ip6.version", std::to_string(ipv6->version));
+        add("ip6.traffic_class", fmt::format("0x{:02x}", ipv6->traffic_class));
+        add("ip6.flow_label", fmt::format("0x{:05x}", ipv6->flow_label));
+        add("ip6.payload_len", std::to_string(ipv6->payload_len));
+        add("ip6.next_header", std::to_string(ipv6->next_header));
+        add("ip6.hop_limit", std::to_string(ipv6->hop_limit));
+        add("ip6.saddr", addr_string(ipv6->saddr));
+        add("ip6.daddr", addr_string(ipv6->daddr));
+        if (!ipv6->ext_types.empty()) {
+            add("ip6.ext_headers", hex_bytes(ipv6->ext_types));
         }
     }
     if (tcp) {

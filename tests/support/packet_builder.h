@@ -32,23 +32,47 @@ inline constexpr uint16_t kEthTypeIpv6 = 0x86dd;
 inline constexpr uint8_t kIpProtoIcmp = 1;
 inline constexpr uint8_t kIpProtoTcp = 6;
 inline constexpr uint8_t kIpProtoUdp = 17;
+inline constexpr uint8_t kIpProtoIcmpv6 = 58;
+// IPv6 next-header values of extension headers.
+inline constexpr uint8_t kIpv6HopByHop = 0;
+inline constexpr uint8_t kIpv6Routing = 43;
+inline constexpr uint8_t kIpv6Fragment = 44;
+inline constexpr uint8_t kIpv6Esp = 50;
+inline constexpr uint8_t kIpv6Ah = 51;
+inline constexpr uint8_t kIpv6NoNextHeader = 59;
+inline constexpr uint8_t kIpv6DestOptions = 60;
 inline constexpr size_t kEthHeaderLen = 14;
 inline constexpr size_t kIpv4HeaderLen = 20;
+inline constexpr size_t kIpv6HeaderLen = 40;
 inline constexpr size_t kTcpHeaderLen = 20;
 inline constexpr size_t kUdpHeaderLen = 8;
 inline constexpr uint8_t kIcmpDestUnreach = 3;
 inline constexpr uint8_t kIcmpPortUnreach = 3;   // code of kIcmpDestUnreach
 inline constexpr uint8_t kIcmpFragNeeded = 4;    // code of kIcmpDestUnreach
 inline constexpr uint8_t kIcmpTimeExceeded = 11;
+inline constexpr uint8_t kIcmp6DestUnreach = 1;
+inline constexpr uint8_t kIcmp6PortUnreach = 4;  // code of kIcmp6DestUnreach
+inline constexpr uint8_t kIcmp6PacketTooBig = 2;
+inline constexpr uint8_t kIcmp6TimeExceeded = 3;
+inline constexpr uint8_t kIcmp6ParameterProblem = 4;
+inline constexpr uint8_t kIcmp6EchoRequest = 128;
+inline constexpr uint8_t kIcmp6NeighborSolicitation = 135;
 
 // Dotted-quad text to the four address bytes; aborts on a malformed literal (a test bug).
 [[nodiscard]] std::array<uint8_t, 4> ipv4_bytes(std::string_view addr);
 // The address as a network-order __be32, the form map keys and values hold.
 [[nodiscard]] __be32 ipv4_be(std::string_view addr);
+// IPv6 text to the sixteen address bytes, and as the four network-order words of the ABI structs;
+// abort on a malformed literal.
+[[nodiscard]] std::array<uint8_t, 16> ipv6_bytes(std::string_view addr);
+[[nodiscard]] std::array<__be32, 4> ipv6_be(std::string_view addr);
+// Whether an address literal is IPv6 (it has a colon).
+[[nodiscard]] bool is_ipv6(std::string_view addr);
 // A host-order port as the network-order __be16 that map keys and values hold.
 [[nodiscard]] __be16 port_be(uint16_t port);
 // The inverse conversions, for printing map contents.
 [[nodiscard]] std::string ipv4_string(__be32 addr);
+[[nodiscard]] std::string ipv6_string(const __be32 (&addr)[4]);
 [[nodiscard]] uint16_t port_host(__be16 port);
 
 class PacketBuilder {
@@ -78,8 +102,21 @@ public:
     PacketBuilder& ip_version(uint8_t version);
     PacketBuilder& tot_len(uint16_t tot_len);
     PacketBuilder& ip_checksum(uint16_t check);
-    // Overrides the IPv4 protocol / IPv6 next-header field the L4 choice implies.
+    // Overrides the IPv4 protocol / IPv6 next-header field the L4 choice implies (with IPv6
+    // extension headers: the last one's next-header field).
     PacketBuilder& ip_proto(uint8_t proto);
+
+    // IPv6 extension headers, in the order of the calls, between the IPv6 header and L4; the
+    // next-header chain and the payload length follow them.
+    // Hop-by-hop / destination options of `units` 8-byte units, filled with Pad1 options.
+    PacketBuilder& hop_by_hop(uint8_t units = 1);
+    PacketBuilder& dest_options(uint8_t units = 1);
+    // A routing header (type 4, segment routing) with one segment and `segments_left`.
+    PacketBuilder& routing(uint8_t segments_left);
+    // A fragment header (offset in 8-byte units, M flag, identification).
+    PacketBuilder& ipv6_fragment(bool more_fragments, uint16_t offset_units, uint32_t id = 7);
+    // Any header of type `type`: `body` after its next-header byte, laid out as given.
+    PacketBuilder& ipv6_ext(uint8_t type, std::vector<uint8_t> body);
 
     PacketBuilder& tcp(uint16_t sport, uint16_t dport);
     PacketBuilder& syn();
@@ -98,10 +135,12 @@ public:
     // Sends the UDP datagram without a checksum (field 0).
     PacketBuilder& zero_udp_checksum();
 
-    PacketBuilder& icmp_echo(uint16_t id, uint16_t sequence);
+    PacketBuilder& icmp_echo(uint16_t id, uint16_t sequence);  // over IPv6: ICMPv6 echo
     // An ICMP error (destination unreachable, time exceeded, ...) quoting `quote` (the start of
     // an IPv4 packet); `rest` is the second header word (the next-hop MTU for "fragmentation
-    // needed").
+    // needed"). Over IPv6 an ICMPv6 message of that type (Packet Too Big: `rest` is the MTU), its
+    // checksum over the IPv6 pseudo-header; any ICMPv6 message is `type`, `code`, `rest` and a
+    // body.
     PacketBuilder& icmp_error(uint8_t type, uint8_t code, std::span<const uint8_t> quote,
                               uint32_t rest = 0);
 
@@ -120,6 +159,10 @@ public:
 private:
     enum class L3 { None, Ipv4, Ipv6, Arp };
     enum class L4 { None, Tcp, Udp, Icmp };
+    struct Ipv6Ext {
+        uint8_t type;
+        Bytes header;  // byte 0 (next header) is filled in by build_l3
+    };
 
     [[nodiscard]] Bytes build_l4() const;
     [[nodiscard]] Bytes build_l3(const Bytes& l4) const;
@@ -144,6 +187,7 @@ private:
     std::optional<uint16_t> tot_len_;
     std::optional<uint16_t> ip_checksum_;
     std::optional<uint8_t> ip_proto_;
+    std::vector<Ipv6Ext> ipv6_ext_;
 
     L4 l4_ = L4::None;
     uint16_t sport_ = 0;
@@ -191,6 +235,18 @@ struct Ipv4Fields {
     Bytes options;
 };
 
+struct Ipv6Fields {
+    uint8_t version = 0;
+    uint8_t traffic_class = 0;
+    uint32_t flow_label = 0;
+    uint16_t payload_len = 0;
+    uint8_t next_header = 0;
+    uint8_t hop_limit = 0;
+    std::array<uint8_t, 16> saddr{};
+    std::array<uint8_t, 16> daddr{};
+    std::vector<uint8_t> ext_types;  // the extension headers walked, in order
+};
+
 struct TcpFields {
     uint16_t sport = 0;
     uint16_t dport = 0;
@@ -220,16 +276,21 @@ struct DecodedPacket {
     size_t size = 0;
     std::optional<EthFields> eth;
     std::optional<Ipv4Fields> ipv4;
+    std::optional<Ipv6Fields> ipv6;
     std::optional<TcpFields> tcp;
     std::optional<UdpFields> udp;
     Bytes payload;       // the L4 payload inside tot_len, or the undecoded rest
-    size_t trailer = 0;  // bytes after the IPv4 total length (Ethernet padding)
+    size_t trailer = 0;  // bytes after the IP packet's length (Ethernet padding)
     std::string note;
 
     // Every decoded field as name/value text, in header order ("ip.daddr" = "10.0.0.1").
     [[nodiscard]] std::vector<DecodedField> fields() const;
     [[nodiscard]] std::string to_string() const;
 };
+
+// The IP packet of an Ethernet frame (its Ethernet header dropped), cut to its first `len` bytes:
+// what an ICMP or ICMPv6 error quotes.
+[[nodiscard]] Bytes ip_packet_of(std::span<const uint8_t> frame, size_t len = SIZE_MAX);
 
 // Decodes an Ethernet frame (or, without an Ethernet header, nothing useful: pass frames).
 [[nodiscard]] DecodedPacket decode(std::span<const uint8_t> frame);
