@@ -741,6 +741,9 @@ MainTopology build_main_topology(NetnsFixture& fixture) {
     t.host = fixture.add_namespace("host");
     t.c1 = fixture.add_namespace("c1");
     t.c2 = fixture.add_namespace("c2");
+    // No duplicate address detection for the links' IPv6 link-local addresses: while it runs
+    // (a second or two after a link comes up) neighbour discovery for forwarded IPv6 stalls.
+    for (const auto& ns : {t.client, t.host, t.c1, t.c2}) set_sysctl(ns, "net.ipv6.conf.default.accept_dad", "0");
 
     fixture.add_veth(t.client, "eth0", "10.77.1.2/24", t.host, MainTopology::kUplink,
                      "10.77.1.1/24");
