@@ -146,6 +146,34 @@ TEST_F(DockerProxy, ServesThePortUntilSigtermThenRemovesExactlyItsMapping) {
     EXPECT_EQ(fwdctl({"check"}).exit_code, 0);
 }
 
+// dockerd on a dual-stack host starts a second proxy for [::] with the same host port: each
+// installs its own family's mapping, and stopping one leaves the other.
+TEST_F(DockerProxy, Ipv6ProxyBesideTheIpv4OneOnTheSamePort) {
+    add_main_topology_ipv6(*net_, topo_);
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    StartTcpServer(topo_.c1, 8080, "c1");
+    tcp_servers_.push_back(std::make_unique<TcpTagServer>(topo_.c1, Endpoint{"::", 8080}, "c1"));
+
+    ProxyProcess v4(*net_, topo_.host, docker_args("tcp", 80, 8080));
+    ProxyProcess v6(*net_, topo_.host,
+                    {"-proto", "tcp", "-host-ip", "::", "-host-port", "80", "-container-ip",
+                     MainTopology6::kC1Addr, "-container-port", "8080", "-use-listen-fd"});
+    EXPECT_EQ(v4.ReadStatus(), "0\n");
+    EXPECT_EQ(v6.ReadStatus(), "0\n");
+    ExpectTcpReachesContainer({MainTopology::kHostUplinkAddr, 80}, "c1");
+    TcpConnection conn =
+        TcpConnection::connect(topo_.client, {MainTopology6::kHostUplinkAddr, 80}, kExchangeTimeout);
+    ASSERT_TRUE(conn.ok()) << conn.error_text();
+    EXPECT_EQ(conn.request("hello", kExchangeTimeout),
+              std::string("c1 ") + MainTopology6::kClientAddr + " hello");
+
+    EXPECT_EQ(v6.Stop(SIGTERM), 0);
+    const CommandResult list = fwdctl({"list"});
+    ASSERT_TRUE(list.ok()) << list.describe();
+    EXPECT_EQ(list.out, "0.0.0.0:80/tcp -> 172.30.0.2:8080\n") << "only the IPv6 proxy's mapping is gone";
+    EXPECT_EQ(v4.Stop(SIGTERM), 0);
+}
+
 TEST_F(DockerProxy, ReportsFailureOnFd3) {
     // Not attached yet: dockerd must hear why, and nothing is recorded.
     ProxyProcess early(*net_, topo_.host, docker_args("tcp", 80, 8080));

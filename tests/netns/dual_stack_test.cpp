@@ -194,5 +194,69 @@ TEST_F(DualStack, Ipv6StateRestoreAndCheck) {
               "[::1]:81/tcp -> [fd00:30::2]:8080\n");
 }
 
+// Attaching again upgrades the programs in place: an open IPv6 connection survives (the pinned
+// fwd_ct6 keeps its flow) and new flows keep working.
+TEST_F(DualStack, Ipv6ReloadKeepsOpenConnection) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    StartServers6();
+    ASSERT_NO_FATAL_FAILURE(Fwdctl({"add", "[::]:80", kC1Target6 + ":8080"}));
+    const Endpoint published{MainTopology6::kHostUplinkAddr, 80};
+    TcpConnection conn = TcpConnection::connect(topo_.client, published, kExchangeTimeout);
+    ASSERT_TRUE(conn.ok()) << conn.error_text();
+    ASSERT_EQ(conn.request("before", kExchangeTimeout), std::string("c1 ") + MainTopology6::kClientAddr + " before");
+
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    EXPECT_EQ(conn.request("after", kExchangeTimeout), std::string("c1 ") + MainTopology6::kClientAddr + " after");
+    EXPECT_EQ(conn.peer(), published);
+    ExpectTcp(published, MainTopology6::kClientAddr);
+}
+
+// A host connection whose source port is a published IPv6 port keeps its replies (they belong
+// to the host socket, not the container), and the mappings still take flows from outside.
+TEST_F(DualStack, Ipv6HostConnectionOnPublishedPortKeepsItsReplies) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    StartServers6();
+    ASSERT_NO_FATAL_FAILURE(Fwdctl({"add", "[::]:45000/tcp", kC1Target6 + ":8080"}));
+    ASSERT_NO_FATAL_FAILURE(Fwdctl({"add", "[::]:45001/udp", kC1Target6 + ":53"}));
+    tcp_servers_.push_back(std::make_unique<TcpTagServer>(topo_.client, Endpoint{"::", 9000}, "client"));
+    udp_servers_.push_back(std::make_unique<UdpTagServer>(topo_.client, Endpoint{"::", 9001}, "client"));
+    const std::string host_seen_as = std::string("client ") + MainTopology6::kHostUplinkAddr;
+
+    TcpConnection conn = TcpConnection::connect(topo_.host, {MainTopology6::kClientAddr, 9000},
+                                                kExchangeTimeout, 45000);
+    ASSERT_TRUE(conn.ok()) << "host connect from port 45000: " << conn.error_text();
+    EXPECT_EQ(conn.request("hi", kExchangeTimeout), host_seen_as + " hi");
+    const auto reply =
+        udp_request(topo_.host, {MainTopology6::kClientAddr, 9001}, "ping", kExchangeTimeout, 45001);
+    ASSERT_TRUE(reply.has_value()) << "no UDP reply on host port 45001";
+    EXPECT_EQ(reply->payload, host_seen_as + " ping");
+
+    ExpectTcp({MainTopology6::kHostUplinkAddr, 45000}, MainTopology6::kClientAddr);
+}
+
+// A live IPv6 UDP flow (one client port throughout) stops at `del` (its conntrack entry is
+// flushed, no stale translation) and follows the mapping when it is added back elsewhere.
+TEST_F(DualStack, Ipv6LiveUdpFlowStopsAtDelAndFollowsTheMappingReadded) {
+    ASSERT_NO_FATAL_FAILURE(Attach());
+    StartServers6();
+    udp_servers_.push_back(std::make_unique<UdpTagServer>(topo_.c2, Endpoint{"::", 53}, "c2"));
+    constexpr std::uint16_t kClientPort = 40777;
+    const Endpoint published{MainTopology6::kHostUplinkAddr, 5353};
+    ASSERT_NO_FATAL_FAILURE(Fwdctl({"add", "[::]:5353/udp", kC1Target6 + ":53"}));
+    const auto before = udp_request(topo_.client, published, "one", kExchangeTimeout, kClientPort);
+    ASSERT_TRUE(before.has_value());
+    EXPECT_EQ(before->payload, std::string("c1 ") + MainTopology6::kClientAddr + " one");
+
+    ASSERT_NO_FATAL_FAILURE(Fwdctl({"del", "[::]:5353/udp"}));
+    const auto gone = udp_request(topo_.client, published, "two", kSilence, kClientPort);
+    EXPECT_FALSE(gone.has_value()) << "a deleted mapping still answered: " << gone->payload;
+
+    ASSERT_NO_FATAL_FAILURE(Fwdctl({"add", "[::]:5353/udp", std::string("[") + MainTopology6::kC2Addr + "]:53"}));
+    const auto moved = udp_request(topo_.client, published, "three", kExchangeTimeout, kClientPort);
+    ASSERT_TRUE(moved.has_value()) << "the flow did not follow the re-added mapping";
+    EXPECT_EQ(moved->payload, std::string("c2 ") + MainTopology6::kClientAddr + " three");
+    EXPECT_EQ(moved->from, published);
+}
+
 }  // namespace
 }  // namespace fwd::test
