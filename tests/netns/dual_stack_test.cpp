@@ -247,7 +247,9 @@ TEST_F(DualStack, Ipv6LiveUdpFlowStopsAtDelAndFollowsTheMappingReadded) {
     ASSERT_TRUE(before.has_value());
     EXPECT_EQ(before->payload, std::string("c1 ") + MainTopology6::kClientAddr + " one");
 
+    EXPECT_EQ(MapFill("fwd_ct6").first, 1U);
     ASSERT_NO_FATAL_FAILURE(Fwdctl({"del", "[::]:5353/udp"}));
+    EXPECT_EQ(MapFill("fwd_ct6").first, 0U) << "del leaves the flow's conntrack entry";
     const auto gone = udp_request(topo_.client, published, "two", kSilence, kClientPort);
     EXPECT_FALSE(gone.has_value()) << "a deleted mapping still answered: " << gone->payload;
 

@@ -168,21 +168,6 @@ protected:
         return read_file(net_->state_dir() + "/state.json");
     }
 
-    // One map's {entries, max_entries} from `status --json`.
-    [[nodiscard]] std::pair<std::uint64_t, std::uint64_t> MapFill(const std::string& name) const {
-        const CommandResult r = fwdctl({"status", "--json"});
-        EXPECT_TRUE(r.ok()) << r.describe();
-        const Json doc = Json::parse(r.out, nullptr, /*allow_exceptions=*/false);
-        if (!doc.is_discarded() && doc.contains("maps")) {
-            for (const auto& map : doc["maps"])
-                if (map["name"] == name)
-                    return {map["entries"].get<std::uint64_t>(),
-                            map["max_entries"].get<std::uint64_t>()};
-        }
-        ADD_FAILURE() << "no map " << name << " in status --json:\n" << r.out;
-        return {0, 0};
-    }
-
     // What a failed command must leave as it was.
     struct Snapshot {
         std::string state_file;

@@ -8,7 +8,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/netns_fixture.h"
@@ -68,6 +70,21 @@ protected:
             ASSERT_TRUE(xdp.ok()) << xdp.describe();
         }
         net_->remount_bpffs();
+    }
+
+    // (entries, max_entries) of one map, from `fwdctl status --json`.
+    [[nodiscard]] std::pair<std::uint64_t, std::uint64_t> MapFill(const std::string& name) const {
+        const CommandResult r = fwdctl({"status", "--json"});
+        EXPECT_TRUE(r.ok()) << r.describe();
+        const auto doc = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+        if (!doc.is_discarded() && doc.contains("maps")) {
+            for (const auto& map : doc["maps"])
+                if (map["name"] == name)
+                    return {map["entries"].get<std::uint64_t>(),
+                            map["max_entries"].get<std::uint64_t>()};
+        }
+        ADD_FAILURE() << "no map " << name << " in status --json:\n" << r.out;
+        return {0, 0};
     }
 
     // One global counter from `fwdctl stats --json`.
