@@ -10,8 +10,11 @@
 //       request/response on one persistent connection (TCP_NODELAY); p50/p90/p99 round trip.
 //   loadgen udp-send --addr A --port P --seconds S [--count N] [--size B] [--batch K]
 //       datagrams of B payload bytes as fast as sendmmsg() takes them.
-//   loadgen udp-recv --port P --seconds S [--idle-ms M]
+//   loadgen udp-recv --port P --seconds S [--addr A] [--idle-ms M]
 //       counts datagrams; stops M ms after the last one (once any arrived) or after S seconds.
+//
+// An address A is IPv4 or IPv6 text ("10.0.0.1", "fd00::1"); servers bind 0.0.0.0 unless given
+// one, so an IPv6 server is a second process with --addr ::.
 //
 // Every loop is bounded by time and by count; every blocking call has a timeout.
 #include <arpa/inet.h>
@@ -62,7 +65,8 @@ constexpr double kMaxSeconds = 24 * 3600;
                  "       loadgen rr --addr A --port P --seconds S [--count N] [--size B]\n"
                  "       loadgen udp-send --addr A --port P --seconds S [--count N] [--size B] "
                  "[--batch K]\n"
-                 "       loadgen udp-recv --port P --seconds S [--idle-ms M]\n");
+                 "       loadgen udp-recv --port P --seconds S [--addr A] [--idle-ms M]\n"
+                 "A is an IPv4 or IPv6 address (10.0.0.1, fd00::1)\n");
     std::exit(2);
 }
 
@@ -137,18 +141,32 @@ private:
     std::map<std::string, std::string> values_;
 };
 
-sockaddr_in make_addr(const std::string& addr, uint64_t port) {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(port));
-    if (inet_pton(AF_INET, addr.c_str(), &sa.sin_addr) != 1) {
-        usage(fmt::format("'{}' is not an IPv4 address", addr));
+// An IPv4 or IPv6 socket address, parsed from bare address text ("10.0.0.1", "fd00::1").
+struct SockAddr {
+    sockaddr_storage storage{};
+    socklen_t len = 0;
+
+    [[nodiscard]] int family() const { return storage.ss_family; }
+    [[nodiscard]] const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+SockAddr make_addr(const std::string& addr, uint64_t port) {
+    SockAddr sa;
+    const auto port_be = htons(static_cast<uint16_t>(port));
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&sa.storage);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&sa.storage);
+    if (inet_pton(AF_INET, addr.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = port_be;
+        sa.len = sizeof(sockaddr_in);
+    } else if (inet_pton(AF_INET6, addr.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = port_be;
+        sa.len = sizeof(sockaddr_in6);
+    } else {
+        usage(fmt::format("'{}' is not an IPv4 or IPv6 address", addr));
     }
     return sa;
-}
-
-const sockaddr* as_sockaddr(const sockaddr_in& sa) {
-    return reinterpret_cast<const sockaddr*>(&sa);
 }
 
 // Owns one descriptor.
@@ -181,6 +199,16 @@ private:
 void set_int_opt(int fd, int level, int name, int value) {
     // Best effort: the options only tune the run, none of them is needed for correctness.
     (void)::setsockopt(fd, level, name, &value, sizeof(value));
+}
+
+// A socket of the address's family. IPv6 sockets are IPv6 only, so that an IPv6 server on [::]
+// and an IPv4 server on 0.0.0.0 can share a port and IPv4 is never carried as mapped IPv6.
+Fd socket_for(const SockAddr& sa, int type) {
+    Fd fd(::socket(sa.family(), type | SOCK_CLOEXEC, 0));
+    if (fd.get() >= 0 && sa.family() == AF_INET6) {
+        set_int_opt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, 1);
+    }
+    return fd;
 }
 
 void set_timeouts(int fd, int ms) {
@@ -269,12 +297,12 @@ std::string json_string(std::string_view text) {
 
 // ---- serve ------------------------------------------------------------------------------------
 
-Fd listen_tcp(const sockaddr_in& sa) {
-    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+Fd listen_tcp(const SockAddr& sa) {
+    Fd fd = socket_for(sa, SOCK_STREAM | SOCK_NONBLOCK);
     if (fd.get() < 0) die(errno_text("socket"));
     set_int_opt(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1);
     set_int_opt(fd.get(), SOL_SOCKET, SO_REUSEPORT, 1);
-    if (::bind(fd.get(), as_sockaddr(sa), sizeof(sa)) != 0) die(errno_text("bind"));
+    if (::bind(fd.get(), sa.get(), sa.len) != 0) die(errno_text("bind"));
     if (::listen(fd.get(), 4096) != 0) die(errno_text("listen"));
     return fd;
 }
@@ -294,7 +322,7 @@ struct ServerConn {
 
 // One epoll loop: accept, echo whatever arrives, close on EOF or error, or after the reply when
 // the request asked for it. Output the socket does not take at once waits for EPOLLOUT.
-void serve_tcp_thread(const sockaddr_in& sa, Clock::time_point deadline) {
+void serve_tcp_thread(const SockAddr& sa, Clock::time_point deadline) {
     const Fd listener = listen_tcp(sa);
     const Fd ep(::epoll_create1(EPOLL_CLOEXEC));
     if (ep.get() < 0) die(errno_text("epoll_create1"));
@@ -380,15 +408,15 @@ void serve_tcp_thread(const sockaddr_in& sa, Clock::time_point deadline) {
     for (const auto& [fd, conn] : conns) ::close(fd);
 }
 
-void serve_udp_thread(const sockaddr_in& sa, Clock::time_point deadline) {
-    const Fd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+void serve_udp_thread(const SockAddr& sa, Clock::time_point deadline) {
+    const Fd fd = socket_for(sa, SOCK_DGRAM);
     if (fd.get() < 0) die(errno_text("socket"));
     set_int_opt(fd.get(), SOL_SOCKET, SO_REUSEPORT, 1);
-    if (::bind(fd.get(), as_sockaddr(sa), sizeof(sa)) != 0) die(errno_text("bind"));
+    if (::bind(fd.get(), sa.get(), sa.len) != 0) die(errno_text("bind"));
     set_timeouts(fd.get(), 200);
     std::vector<char> buf(kMaxSize);
     while (Clock::now() < deadline) {
-        sockaddr_in peer{};
+        sockaddr_storage peer{};
         socklen_t len = sizeof(peer);
         const ssize_t r = ::recvfrom(fd.get(), buf.data(), buf.size(), 0,
                                      reinterpret_cast<sockaddr*>(&peer), &len);
@@ -399,7 +427,7 @@ void serve_udp_thread(const sockaddr_in& sa, Clock::time_point deadline) {
 }
 
 int cmd_serve(const Args& args) {
-    const sockaddr_in sa =
+    const SockAddr sa =
         make_addr(args.text("--addr", "0.0.0.0"), args.number("--port", std::nullopt, 1, 65535));
     const auto threads = static_cast<int>(args.number("--threads", 1, 1, kMaxThreads));
     const Clock::time_point deadline = deadline_after(args.seconds("--seconds", 3600));
@@ -430,7 +458,7 @@ struct CrrShared {
     std::vector<uint64_t> samples;
 };
 
-void crr_thread(const sockaddr_in& sa, size_t size, uint64_t max_conns, Clock::time_point deadline,
+void crr_thread(const SockAddr& sa, size_t size, uint64_t max_conns, Clock::time_point deadline,
                 CrrShared& shared) {
     std::string out(std::max<size_t>(size, 2), 'q');
     out.front() = kCloseAfterReply;
@@ -445,14 +473,14 @@ void crr_thread(const sockaddr_in& sa, size_t size, uint64_t max_conns, Clock::t
     while (Clock::now() < deadline && shared.errors.load() < kMaxErrors) {
         if (shared.started.fetch_add(1) >= max_conns) break;
         const auto t0 = Clock::now();
-        const Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        const Fd fd = socket_for(sa, SOCK_STREAM);
         if (fd.get() < 0) {
             fail(errno_text("socket"));
             continue;
         }
         set_timeouts(fd.get(), kIoTimeoutMs);
         set_int_opt(fd.get(), IPPROTO_TCP, TCP_NODELAY, 1);
-        if (::connect(fd.get(), as_sockaddr(sa), sizeof(sa)) != 0) {
+        if (::connect(fd.get(), sa.get(), sa.len) != 0) {
             fail(errno_text("connect"));
             continue;
         }
@@ -478,7 +506,7 @@ void crr_thread(const sockaddr_in& sa, size_t size, uint64_t max_conns, Clock::t
 }
 
 int cmd_crr(const Args& args) {
-    const sockaddr_in sa =
+    const SockAddr sa =
         make_addr(args.text("--addr", std::nullopt), args.number("--port", std::nullopt, 1, 65535));
     const double seconds = args.seconds("--seconds", std::nullopt);
     const uint64_t max_conns = args.number("--conns", std::nullopt, 1, UINT64_MAX);
@@ -509,17 +537,17 @@ int cmd_crr(const Args& args) {
 // ---- rr ---------------------------------------------------------------------------------------
 
 int cmd_rr(const Args& args) {
-    const sockaddr_in sa =
+    const SockAddr sa =
         make_addr(args.text("--addr", std::nullopt), args.number("--port", std::nullopt, 1, 65535));
     const double seconds = args.seconds("--seconds", std::nullopt);
     const uint64_t max_count = args.number("--count", kMaxSamples, 1, kMaxSamples);
     const size_t size = args.number("--size", 64, 1, kMaxSize);
 
-    const Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const Fd fd = socket_for(sa, SOCK_STREAM);
     if (fd.get() < 0) die(errno_text("socket"));
     set_timeouts(fd.get(), kIoTimeoutMs);
     set_int_opt(fd.get(), IPPROTO_TCP, TCP_NODELAY, 1);
-    if (::connect(fd.get(), as_sockaddr(sa), sizeof(sa)) != 0) die(errno_text("connect"));
+    if (::connect(fd.get(), sa.get(), sa.len) != 0) die(errno_text("connect"));
 
     std::vector<char> out(size, 'r');
     std::vector<char> in(size);
@@ -556,17 +584,17 @@ int cmd_rr(const Args& args) {
 // ---- udp-send / udp-recv ----------------------------------------------------------------------
 
 int cmd_udp_send(const Args& args) {
-    const sockaddr_in sa =
+    const SockAddr sa =
         make_addr(args.text("--addr", std::nullopt), args.number("--port", std::nullopt, 1, 65535));
     const double seconds = args.seconds("--seconds", std::nullopt);
     const uint64_t max_count = args.number("--count", UINT64_MAX, 1, UINT64_MAX);
     const size_t size = args.number("--size", 64, 1, kMaxSize);
     const size_t batch = args.number("--batch", 32, 1, 1024);
 
-    const Fd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    const Fd fd = socket_for(sa, SOCK_DGRAM);
     if (fd.get() < 0) die(errno_text("socket"));
     set_timeouts(fd.get(), kIoTimeoutMs);
-    if (::connect(fd.get(), as_sockaddr(sa), sizeof(sa)) != 0) die(errno_text("connect"));
+    if (::connect(fd.get(), sa.get(), sa.len) != 0) die(errno_text("connect"));
 
     std::vector<char> payload(size, 'u');
     std::vector<iovec> iov(batch);
@@ -603,17 +631,17 @@ int cmd_udp_send(const Args& args) {
 }
 
 int cmd_udp_recv(const Args& args) {
-    const sockaddr_in sa =
+    const SockAddr sa =
         make_addr(args.text("--addr", "0.0.0.0"), args.number("--port", std::nullopt, 1, 65535));
     const double seconds = args.seconds("--seconds", std::nullopt);
     const auto idle = std::chrono::milliseconds(args.number("--idle-ms", 500, 10, 60000));
     constexpr size_t kBatch = 64;
 
-    const Fd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    const Fd fd = socket_for(sa, SOCK_DGRAM);
     if (fd.get() < 0) die(errno_text("socket"));
     // As root: a big receive buffer, so that the socket is not what drops datagrams.
     set_int_opt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, 32 << 20);
-    if (::bind(fd.get(), as_sockaddr(sa), sizeof(sa)) != 0) die(errno_text("bind"));
+    if (::bind(fd.get(), sa.get(), sa.len) != 0) die(errno_text("bind"));
     set_timeouts(fd.get(), 50);
 
     std::vector<std::vector<char>> bufs(kBatch, std::vector<char>(kMaxSize));

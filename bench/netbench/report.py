@@ -16,7 +16,10 @@ import statistics
 import sys
 
 MODES = ["A", "B", "C", "D", "E", "F", "Enofp"]  # the main table's columns
+MODES6 = ["A6", "B6", "E6"]  # the IPv6 table's columns
 EXTRA_MODES = ["B10k", "E10k", "Ecsum", "Fcsum"]
+# Each table's ratios are to the direct and the iptables mode of its own address family.
+BASELINES = {**{m: ("A", "B") for m in MODES}, **{m: ("A6", "B6") for m in MODES6}}
 MODE_NAMES = {
     "A": "A direct (no NAT)",
     "B": "B iptables DNAT (Docker)",
@@ -29,6 +32,9 @@ MODE_NAMES = {
     "E10k": "E fwd TC, 10k mappings",
     "Ecsum": "E fwd TC, client checksum offload off",
     "Fcsum": "F fwd XDP, client checksum offload off",
+    "A6": "A6 direct IPv6 (no NAT)",
+    "B6": "B6 ip6tables DNAT (Docker)",
+    "E6": "E6 fwd TC, IPv6",
 }
 
 # key, label, unit, higher is better
@@ -164,7 +170,7 @@ def collect(out_dir):
             samples.append({"run": run, "mode": mode, "metric": metric, "value": value})
 
     summary = {}
-    for mode in MODES + EXTRA_MODES:
+    for mode in MODES + MODES6 + EXTRA_MODES:
         for metric, *_ in METRICS:
             vals = [s["value"] for s in samples if s["mode"] == mode and s["metric"] == metric]
             s = summarize(vals)
@@ -190,13 +196,12 @@ def collect(out_dir):
         v["summary"] = summarize(v["seconds"])
     memory = next((e for e in events if e.get("kind") == "memory"), None)
 
-    ratios = {}
-    for mode in MODES:
+    ratios = {}  # mode -> metric -> {"to_A": ..., "to_B": ...} (IPv6: "to_A6", "to_B6")
+    for mode, bases in BASELINES.items():
         for metric in RATIO_METRICS:
             v = med(summary, mode, metric)
             ratios.setdefault(mode, {})[metric] = {
-                "to_A": ratio(v, med(summary, "A", metric)),
-                "to_B": ratio(v, med(summary, "B", metric)),
+                f"to_{base}": ratio(v, med(summary, base, metric)) for base in bases
             }
     scale = {}
     for base, big in (("E", "E10k"), ("B", "B10k")):
@@ -300,13 +305,22 @@ def cell(res, mode, metric):
     if metric in RATIO_METRICS:
         parts = []
         r = res["ratios"][mode][metric]
-        if mode != "A" and r["to_A"] is not None:
-            parts.append(f"{fmt_ratio(r['to_A'])} A")
-        if mode != "B" and r["to_B"] is not None:
-            parts.append(f"{fmt_ratio(r['to_B'])} B")
+        for base in BASELINES[mode]:
+            if mode != base and r[f"to_{base}"] is not None:
+                parts.append(f"{fmt_ratio(r[f'to_{base}'])} {base}")
         if parts:
             text += "<br>" + ", ".join(parts)
     return text
+
+
+def mode_table(res, modes):
+    lines = ["| metric | " + " | ".join(MODE_NAMES[m] for m in modes) + " |"]
+    lines.append("|---|" + "---:|" * len(modes))
+    for metric, label, unit, _ in METRICS:
+        lines.append(
+            f"| {label} ({unit}) | " + " | ".join(cell(res, m, metric) for m in modes) + " |"
+        )
+    return lines
 
 
 def markdown(res):
@@ -330,12 +344,15 @@ def markdown(res):
         "and to (B). For latency and loss lower is better (a ratio above 1× is slower)."
     )
     lines.append("")
-    lines.append("| metric | " + " | ".join(MODE_NAMES[m] for m in MODES) + " |")
-    lines.append("|---|" + "---:|" * len(MODES))
-    for metric, label, unit, _ in METRICS:
+    lines += mode_table(res, MODES)
+    if any(m in res["summary"] for m in MODES6):
+        lines.append("")
         lines.append(
-            f"| {label} ({unit}) | " + " | ".join(cell(res, m, metric) for m in MODES) + " |"
+            "IPv6, measured in the same runs: ratios to A6 (direct IPv6 routing) and to B6 "
+            "(Docker's ip6tables DNAT)."
         )
+        lines.append("")
+        lines += mode_table(res, MODES6)
     for mode, fails in sorted(res["na"].items()):
         runs = ", ".join(str(f["run"]) for f in fails)
         lines.append("")
@@ -485,7 +502,8 @@ def chart(res, path):
         "rr_p50": "RR latency p50",
         "rr_p99": "RR latency p99",
     }
-    modes = [m for m in MODES[1:] if m in res["summary"]]
+    # Every mode against the direct mode of its family; the IPv6 bars are hatched.
+    modes = [m for m in MODES[1:] + MODES6[1:] if m in res["summary"]]
     fig, axes = plt.subplots(1, 3, figsize=(16, 5.2), gridspec_kw={"width_ratios": [3.2, 1.3, 1.3]})
     ax = axes[0]
     width = 0.8 / max(len(modes), 1)
@@ -496,12 +514,14 @@ def chart(res, path):
         "E": "#1f77b4",
         "F": "#17becf",
         "Enofp": "#9ecae1",
+        "B6": "#d62728",
+        "E6": "#1f77b4",
     }
     for i, mode in enumerate(modes):
         ys, lo, hi = [], [], []
         for metric in RATIO_METRICS:
             s = res["summary"].get(mode, {}).get(metric)
-            a = med(res["summary"], "A", metric)
+            a = med(res["summary"], BASELINES[mode][0], metric)
             if not s or not a:
                 ys.append(0)
                 lo.append(0)
@@ -521,14 +541,19 @@ def chart(res, path):
             width,
             label=MODE_NAMES[mode],
             color=colors.get(mode),
+            hatch="//" if mode in MODES6 else None,
             yerr=[lo, hi],
             error_kw={"elinewidth": 0.8, "capsize": 2},
         )
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_xticks(range(len(RATIO_METRICS)))
     ax.set_xticklabels([labels[m] for m in RATIO_METRICS], fontsize=9)
-    ax.set_ylabel("relative to A, direct routing (higher is better)")
-    ax.set_title("Median per metric relative to direct routing (latency: A / mode); bars: min–max")
+    ax.set_ylabel("relative to direct routing, A or A6 (higher is better)")
+    ax.set_title(
+        "Median per metric relative to direct routing of the same IP version "
+        "(latency: A / mode); bars: min–max",
+        fontsize=10,
+    )
     ax.legend(fontsize=8)
 
     ax = axes[1]

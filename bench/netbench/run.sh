@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # fwd network benchmark: fwd against direct routing, Docker's iptables DNAT, nftables DNAT and a
-# userland proxy, on one machine, in network namespaces this script creates.
+# userland proxy, on one machine, in network namespaces this script creates; for IPv6 fwd against
+# direct routing and Docker's ip6tables DNAT.
 #
 #   client ns (10.99.1.2) --veth-- host ns (up0 10.99.1.1, bridge fbr0 172.31.99.1) -- ctr ns (172.31.99.2)
+#   IPv6 beside it: client fd00:99:1::2, up0 fd00:99:1::1, fbr0 fd00:31:99::1, ctr fd00:31:99::2
 #
 # Modes (each alone in the host namespace while it is measured):
 #   A      direct: the client talks to the container address, routed by the host, no NAT (the limit)
@@ -15,7 +17,10 @@
 #          this fwdctl has no XDP mode
 #   B10k, E10k    B and E with 10,000 more mappings, the measured ones last (scale test)
 #   Ecsum, Fcsum  E and F with the client's checksum offload off (complete checksums, as from a NIC)
-# Runs are interleaved (run 1: A B B10k C D E E10k Enofp F Ecsum Fcsum, run 2: ...). Metrics:
+#   A6     A over IPv6: the client talks to the container's IPv6 address (the IPv6 limit)
+#   B6     ip6tables DNAT exactly as dockerd writes it for IPv6 (B's rules with IPv6 addresses)
+#   E6     E over IPv6: fwdctl add [::]:P/tcp [C6]:p (fast path on, the default)
+# Runs are interleaved (run 1: A B B10k C D E E10k Enofp F Ecsum Fcsum A6 B6 E6, run 2: ...). Metrics:
 # TCP throughput with 1 and 4 streams (iperf3), 64-byte UDP packets/s received in the container
 # (loadgen udp-send / udp-recv), new connections/s and request/response latency (loadgen crr /
 # rr). Then: time to
@@ -135,7 +140,8 @@ if ((${#missing[@]})); then
 fi
 # Debian's python (the one python3-matplotlib belongs to), not whatever python3 is first in PATH.
 python=/usr/bin/python3
-for tool in cmake ip ss nsenter taskset socat iperf3 iptables iptables-restore nft conntrack ethtool bpftool \
+for tool in cmake ip ss nsenter taskset socat iperf3 iptables iptables-restore ip6tables ip6tables-restore \
+    nft conntrack ethtool bpftool \
     mount umount mountpoint timeout "${python}"; do
     command -v "${tool}" >/dev/null 2>&1 || die "'${tool}' not found after installing the dependencies"
 done
@@ -168,6 +174,12 @@ client_ip=10.99.1.2
 host_ip=10.99.1.1
 bridge_ip=172.31.99.1
 ctr_ip=172.31.99.2
+ctr_net=172.31.99.0/24
+client_ip6=fd00:99:1::2
+host_ip6=fd00:99:1::1
+bridge_ip6=fd00:31:99::1
+ctr_ip6=fd00:31:99::2
+ctr_net6=fd00:31:99::/64
 uplink=up0
 bridge=fbr0
 ctr_iperf=5201 ctr_echo=7000 ctr_udp=7001
@@ -266,14 +278,35 @@ remove_stale() {
     done
 }
 
-tcp_listening() { [[ -n $(in_ns "$1" ss -Hltn "sport = :$2") ]]; }
+# NS PORT [4|6]: a listener on PORT (of that family only, if given).
+tcp_listening() { [[ -n $(in_ns "$1" ss -Hltn${3:+$3} "sport = :$2") ]]; }
 udp_bound() { [[ -n $(in_ns "$1" ss -Hlun "sport = :$2") ]]; }
 
+# No IPv6 duplicate address detection on the links created later (the sysctl is the default for
+# new devices): while it runs on a link-local address, a second or two after the link comes up,
+# neighbour discovery for forwarded IPv6 stalls. The global addresses get nodad.
 add_ns() {
     created_ns+=("$1")
     ip netns add "$1"
     ip -n "$1" link set lo up
+    in_ns "$1" sysctl -qw net.ipv6.conf.default.accept_dad=0
 }
+
+# NS DEV IPV4 IPV6: both addresses on a device, and the device up.
+add_addrs() {
+    ip -n "$1" addr add "$3/24" dev "$2"
+    ip -n "$1" -6 addr add "$4/64" dev "$2" nodad
+    ip -n "$1" link set "$2" up
+}
+
+# NS VIA4 VIA6: default routes of both families.
+add_default_routes() {
+    ip -n "$1" route add default via "$2"
+    ip -n "$1" -6 route add default via "$3"
+}
+
+# The wildcard address of TARGET's family: a server for traffic to TARGET binds it.
+any_addr_for() { [[ $1 == *:* ]] && echo "::" || echo "0.0.0.0"; }
 
 # Seconds between two $EPOCHREALTIME readings.
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b - a }'; }
@@ -323,21 +356,18 @@ add_ns "${ns_client}"
 add_ns "${ns_host}"
 add_ns "${ns_ctr}"
 ip -n "${ns_client}" link add eth0 type veth peer name "${uplink}" netns "${ns_host}"
-ip -n "${ns_client}" addr add "${client_ip}/24" dev eth0
-ip -n "${ns_client}" link set eth0 up
-ip -n "${ns_client}" route add default via "${host_ip}"
-ip -n "${ns_host}" addr add "${host_ip}/24" dev "${uplink}"
-ip -n "${ns_host}" link set "${uplink}" up
+add_addrs "${ns_client}" eth0 "${client_ip}" "${client_ip6}"
+add_default_routes "${ns_client}" "${host_ip}" "${host_ip6}"
+add_addrs "${ns_host}" "${uplink}" "${host_ip}" "${host_ip6}"
 ip -n "${ns_host}" link add "${bridge}" type bridge stp_state 0
-ip -n "${ns_host}" addr add "${bridge_ip}/24" dev "${bridge}"
-ip -n "${ns_host}" link set "${bridge}" up
+add_addrs "${ns_host}" "${bridge}" "${bridge_ip}" "${bridge_ip6}"
 ip -n "${ns_ctr}" link add eth0 type veth peer name vctr netns "${ns_host}"
-ip -n "${ns_ctr}" addr add "${ctr_ip}/24" dev eth0
-ip -n "${ns_ctr}" link set eth0 up
-ip -n "${ns_ctr}" route add default via "${bridge_ip}"
+add_addrs "${ns_ctr}" eth0 "${ctr_ip}" "${ctr_ip6}"
+add_default_routes "${ns_ctr}" "${bridge_ip}" "${bridge_ip6}"
 ip -n "${ns_host}" link set vctr master "${bridge}"
 ip -n "${ns_host}" link set vctr up
 in_ns "${ns_host}" sysctl -qw net.ipv4.ip_forward=1
+in_ns "${ns_host}" sysctl -qw net.ipv6.conf.all.forwarding=1
 # The client opens tens of thousands of connections in the crr test: all ports, and the server
 # closes first (loadgen), so the client keeps no TIME_WAIT.
 in_ns "${ns_client}" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
@@ -377,20 +407,30 @@ restart_iperf_server() {
     start_iperf_server
 }
 
-step "servers in the container: iperf3 -s on ${ctr_iperf}, loadgen serve on ${ctr_echo}"
+# iperf3 -s takes both families on one socket; loadgen serves each family from its own process.
+step "servers in the container: iperf3 -s on ${ctr_iperf}, loadgen serve on ${ctr_echo} (IPv4, IPv6)"
 start_iperf_server
-in_ns "${ns_ctr}" taskset -c "${cpu_ctr}" "${loadgen_bin}" serve --port "${ctr_echo}" --seconds 7200 \
-    >>"${tmp_dir}/loadgen-server.log" 2>&1 &
-wait_for "loadgen server" tcp_listening "${ns_ctr}" "${ctr_echo}"
+for any in 0.0.0.0 "::"; do
+    in_ns "${ns_ctr}" taskset -c "${cpu_ctr}" "${loadgen_bin}" serve --addr "${any}" \
+        --port "${ctr_echo}" --seconds 7200 >>"${tmp_dir}/loadgen-server.log" 2>&1 &
+done
+wait_for "loadgen server (IPv4)" tcp_listening "${ns_ctr}" "${ctr_echo}" 4
+wait_for "loadgen server (IPv6)" tcp_listening "${ns_ctr}" "${ctr_echo}" 6
 
 # ---- fwd: loaded once, attached per mode -----------------------------------------------------
 
-step "fwd: programs and the measured mappings (attached only while E/F/E10k run)"
+# ANY CTR: the three measured mappings of one family (CTR in fwdctl's form: 1.2.3.4, [fd00::2]).
+add_measured_mappings() {
+    fwdctl add "$1:${host_iperf}/tcp" "$2:${ctr_iperf}"
+    fwdctl add "$1:${host_echo}/tcp" "$2:${ctr_echo}"
+    fwdctl add "$1:${host_udp}/udp" "$2:${ctr_udp}"
+}
+
+step "fwd: programs and the measured mappings (attached only while E/F/E10k/E6 run)"
 fwd_ready=1
 fwdctl attach "${uplink}" "${bridge}" --cgroup "${cgroup_dir}" >/dev/null
-fwdctl add "0.0.0.0:${host_iperf}/tcp" "${ctr_ip}:${ctr_iperf}"
-fwdctl add "0.0.0.0:${host_echo}/tcp" "${ctr_ip}:${ctr_echo}"
-fwdctl add "0.0.0.0:${host_udp}/udp" "${ctr_ip}:${ctr_udp}"
+add_measured_mappings 0.0.0.0 "${ctr_ip}"
+add_measured_mappings "[::]" "[${ctr_ip6}]"
 fwdctl detach --all >/dev/null
 
 # ---- per-mode setup and teardown -------------------------------------------------------------
@@ -404,9 +444,17 @@ fi
 
 # Docker's rules for a bridge and one container, as dockerd (userland-proxy off, the ACCEPT
 # and hairpin MASQUERADE per published port) writes them. $1 = extra published ports placed
-# BEFORE the measured ones (the scale test), so a new flow scans them all.
+# BEFORE the measured ones (the scale test), so a new flow scans them all. $2 = 6: the same for
+# IPv6, as dockerd writes them with ip6tables (--ip6tables, the default since Docker 27): the
+# container's /128, ::1 for loopback, [C]:p, and DNAT only from non-link-local sources
+# (moby#48570). dockerd passes -d 0/0 to DNAT rules, which ip6tables-save leaves out as here.
 docker_rules() {
     local extra=$1 p
+    local ctr=${ctr_ip}/32 net=${ctr_net} loopback=127.0.0.0/8 to=${ctr_ip} not_ll=""
+    if [[ ${2:-4} == 6 ]]; then
+        ctr=${ctr_ip6}/128 net=${ctr_net6} loopback=::1/128 to="[${ctr_ip6}]" not_ll="! -s fe80::/10 "
+    fi
+    local dnat="-A DOCKER ${not_ll}! -i ${bridge}"
     echo "*nat"
     echo ":PREROUTING ACCEPT [0:0]"
     echo ":INPUT ACCEPT [0:0]"
@@ -414,22 +462,21 @@ docker_rules() {
     echo ":POSTROUTING ACCEPT [0:0]"
     echo ":DOCKER - [0:0]"
     echo "-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER"
-    echo "-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER"
-    echo "-A POSTROUTING -s 172.31.99.0/24 ! -o ${bridge} -j MASQUERADE"
+    echo "-A OUTPUT ! -d ${loopback} -m addrtype --dst-type LOCAL -j DOCKER"
+    echo "-A POSTROUTING -s ${net} ! -o ${bridge} -j MASQUERADE"
     for ((p = scale_first; p < scale_first + extra; p++)); do
-        echo "-A POSTROUTING -s ${ctr_ip}/32 -d ${ctr_ip}/32 -p tcp -m tcp --dport ${p} -j MASQUERADE"
+        echo "-A POSTROUTING -s ${ctr} -d ${ctr} -p tcp -m tcp --dport ${p} -j MASQUERADE"
     done
-    echo "-A POSTROUTING -s ${ctr_ip}/32 -d ${ctr_ip}/32 -p tcp -m tcp --dport ${ctr_iperf} -j MASQUERADE"
-    echo "-A POSTROUTING -s ${ctr_ip}/32 -d ${ctr_ip}/32 -p tcp -m tcp --dport ${ctr_echo} -j MASQUERADE"
-    echo "-A POSTROUTING -s ${ctr_ip}/32 -d ${ctr_ip}/32 -p udp -m udp --dport ${ctr_udp} -j MASQUERADE"
+    echo "-A POSTROUTING -s ${ctr} -d ${ctr} -p tcp -m tcp --dport ${ctr_iperf} -j MASQUERADE"
+    echo "-A POSTROUTING -s ${ctr} -d ${ctr} -p tcp -m tcp --dport ${ctr_echo} -j MASQUERADE"
+    echo "-A POSTROUTING -s ${ctr} -d ${ctr} -p udp -m udp --dport ${ctr_udp} -j MASQUERADE"
     echo "-A DOCKER -i ${bridge} -j RETURN"
     for ((p = scale_first; p < scale_first + extra; p++)); do
-        echo "-A DOCKER ! -i ${bridge} -p tcp -m tcp --dport ${p} -j DNAT --to-destination ${ctr_ip}:${p}"
+        echo "${dnat} -p tcp -m tcp --dport ${p} -j DNAT --to-destination ${to}:${p}"
     done
-    local dnat="-A DOCKER ! -i ${bridge}"
-    echo "${dnat} -p tcp -m tcp --dport ${host_iperf} -j DNAT --to-destination ${ctr_ip}:${ctr_iperf}"
-    echo "${dnat} -p tcp -m tcp --dport ${host_echo} -j DNAT --to-destination ${ctr_ip}:${ctr_echo}"
-    echo "${dnat} -p udp -m udp --dport ${host_udp} -j DNAT --to-destination ${ctr_ip}:${ctr_udp}"
+    echo "${dnat} -p tcp -m tcp --dport ${host_iperf} -j DNAT --to-destination ${to}:${ctr_iperf}"
+    echo "${dnat} -p tcp -m tcp --dport ${host_echo} -j DNAT --to-destination ${to}:${ctr_echo}"
+    echo "${dnat} -p udp -m udp --dport ${host_udp} -j DNAT --to-destination ${to}:${ctr_udp}"
     echo "COMMIT"
     echo "*filter"
     echo ":INPUT ACCEPT [0:0]"
@@ -445,12 +492,13 @@ docker_rules() {
     echo "-A FORWARD -o ${bridge} -j DOCKER"
     echo "-A FORWARD -i ${bridge} ! -o ${bridge} -j ACCEPT"
     echo "-A FORWARD -i ${bridge} -o ${bridge} -j ACCEPT"
+    local accept="-A DOCKER -d ${ctr} ! -i ${bridge} -o ${bridge}"
     for ((p = scale_first; p < scale_first + extra; p++)); do
-        echo "-A DOCKER -d ${ctr_ip}/32 ! -i ${bridge} -o ${bridge} -p tcp -m tcp --dport ${p} -j ACCEPT"
+        echo "${accept} -p tcp -m tcp --dport ${p} -j ACCEPT"
     done
-    echo "-A DOCKER -d ${ctr_ip}/32 ! -i ${bridge} -o ${bridge} -p tcp -m tcp --dport ${ctr_iperf} -j ACCEPT"
-    echo "-A DOCKER -d ${ctr_ip}/32 ! -i ${bridge} -o ${bridge} -p tcp -m tcp --dport ${ctr_echo} -j ACCEPT"
-    echo "-A DOCKER -d ${ctr_ip}/32 ! -i ${bridge} -o ${bridge} -p udp -m udp --dport ${ctr_udp} -j ACCEPT"
+    echo "${accept} -p tcp -m tcp --dport ${ctr_iperf} -j ACCEPT"
+    echo "${accept} -p tcp -m tcp --dport ${ctr_echo} -j ACCEPT"
+    echo "${accept} -p udp -m udp --dport ${ctr_udp} -j ACCEPT"
     echo "-A DOCKER-ISOLATION-STAGE-1 -i ${bridge} ! -o ${bridge} -j DOCKER-ISOLATION-STAGE-2"
     echo "-A DOCKER-ISOLATION-STAGE-1 -j RETURN"
     echo "-A DOCKER-ISOLATION-STAGE-2 -o ${bridge} -j DROP"
@@ -482,12 +530,14 @@ EOF
 # Empties every netfilter table of the host namespace (ours alone).
 flush_netfilter() {
     if [[ ${iptables_backend} == legacy ]]; then
-        local t
-        for t in nat filter; do
-            in_ns "${ns_host}" iptables -t "${t}" -F
-            in_ns "${ns_host}" iptables -t "${t}" -X
+        local cmd t
+        for cmd in iptables ip6tables; do
+            for t in nat filter; do
+                in_ns "${ns_host}" "${cmd}" -t "${t}" -F
+                in_ns "${ns_host}" "${cmd}" -t "${t}" -X
+            done
+            in_ns "${ns_host}" "${cmd}" -P FORWARD ACCEPT
         done
-        in_ns "${ns_host}" iptables -P FORWARD ACCEPT
     fi
     in_ns "${ns_host}" nft flush ruleset
 }
@@ -499,19 +549,23 @@ start_socat() {
 }
 
 # setup_MODE sets target_addr and the three target ports; it fails with a message on stderr.
+# [ADDR]: the host's address to talk to (default: its IPv4 uplink address).
 set_targets_host() {
-    target_addr=${host_ip}
+    target_addr=${1:-${host_ip}}
     target_iperf=${host_iperf}
     target_echo=${host_echo}
     target_udp=${host_udp}
 }
 
-setup_A() {
-    target_addr=${ctr_ip}
+# ADDR: the container's address to talk to, routed (no NAT).
+set_targets_ctr() {
+    target_addr=$1
     target_iperf=${ctr_iperf}
     target_echo=${ctr_echo}
     target_udp=${ctr_udp}
 }
+
+setup_A() { set_targets_ctr "${ctr_ip}"; }
 teardown_A() { :; }
 
 setup_B() {
@@ -595,6 +649,22 @@ teardown_Fcsum() {
     client_csum on
 }
 
+# The IPv6 modes: A, B and E with the client talking IPv6 to the container or the host.
+setup_A6() { set_targets_ctr "${ctr_ip6}"; }
+teardown_A6() { :; }
+
+setup_B6() {
+    set_targets_host "${host_ip6}"
+    docker_rules 0 6 | in_ns "${ns_host}" ip6tables-restore
+}
+teardown_B6() { flush_netfilter; }
+
+setup_E6() {
+    setup_E || return 1
+    set_targets_host "${host_ip6}"
+}
+teardown_E6() { teardown_E; }
+
 # ---- measurements ----------------------------------------------------------------------------
 # Each writes one raw JSON file raw/r<run>_<mode>_<metric>.json ({"error": ...} on failure) and
 # prints a one-line summary; a failed measurement never stops the run.
@@ -629,7 +699,8 @@ measure_udp() {
     recv=${tmp_dir}/udp-recv.json
     : >"${send}"
     : >"${recv}"
-    in_ns "${ns_ctr}" taskset -c "${cpu_ctr}" "${loadgen_bin}" udp-recv --port "${ctr_udp}" \
+    in_ns "${ns_ctr}" taskset -c "${cpu_ctr}" "${loadgen_bin}" udp-recv \
+        --addr "$(any_addr_for "${target_addr}")" --port "${ctr_udp}" \
         --seconds $((secs + 15)) --idle-ms 700 >"${recv}" 2>>"${tmp_dir}/udp-recv.err" &
     rpid=$!
     if ! wait_for "udp receiver" udp_bound "${ns_ctr}" "${ctr_udp}"; then
@@ -682,6 +753,7 @@ save_path_evidence() {
     local run=$1 mode=$2 f=${raw_dir}/r$1_$2_path.txt
     case ${mode} in
     B | B10k) in_ns "${ns_host}" iptables -t nat -L DOCKER -v -n -x | tail -n 4 >"${f}" 2>&1 ;;
+    B6) in_ns "${ns_host}" ip6tables -t nat -L DOCKER -v -n -x | tail -n 4 >"${f}" 2>&1 ;;
     C) in_ns "${ns_host}" nft list chain ip netbench prerouting >"${f}" 2>&1 ;;
     E* | F*) fwdctl stats >"${f}" 2>&1 ;;
     *) return 0 ;;
@@ -699,6 +771,7 @@ clean_state() {
     in_ns "${ns_ctr}" ss -K -t state time-wait >/dev/null 2>&1
     in_ns "${ns_host}" ss -K -t state time-wait >/dev/null 2>&1
     in_ns "${ns_host}" conntrack -F >/dev/null 2>&1
+    in_ns "${ns_host}" conntrack -F -f ipv6 >/dev/null 2>&1
     return 0
 }
 
@@ -780,8 +853,9 @@ git_dirty=$(git -C "${repo_root}" status --porcelain 2>/dev/null | grep -c -v '^
 
 # ---- the interleaved runs --------------------------------------------------------------------
 
-# The scale modes right after their one-mapping mode, so that both see the same machine.
-modes=(A B B10k C D E E10k Enofp F Ecsum Fcsum)
+# The scale modes right after their one-mapping mode, so that both see the same machine; the
+# IPv6 modes next to each other, so that E6 is compared with the A6 and B6 of its own run.
+modes=(A B B10k C D E E10k Enofp F Ecsum Fcsum A6 B6 E6)
 for ((run = 1; run <= runs; run++)); do
     for mode in "${modes[@]}"; do
         run_mode "${run}" "${mode}"
