@@ -17,11 +17,14 @@ if dpkg-query -W -f='${Status}' fwd 2>/dev/null | grep -q ' installed$'; then
   exit 1
 fi
 
+# Whether dpkg knows a package fwd in any state (installed, or removed with its conffile).
+dpkg_knows_fwd() { dpkg-query -W fwd >/dev/null 2>&1; }
+
 work=$(mktemp -d /tmp/fwd-deb-XXXXXX)
 pin_dir=/sys/fs/bpf/fwd-deb-check-$$
 cleanup() {
   rm -rf "$pin_dir" "$work"
-  if dpkg-query -W fwd >/dev/null 2>&1; then
+  if dpkg_knows_fwd; then
     apt-get purge -y -q fwd >/dev/null 2>&1 || echo "deb-check: could not purge fwd" >&2
   fi
 }
@@ -36,6 +39,8 @@ check() {
     failures=$((failures + 1))
   fi
 }
+# Succeeds when the command fails (for check).
+not() { ! "$@"; }
 # Stop here if an earlier check failed: the next step builds on it.
 require_ok() { ((failures == 0)) || { echo "deb-check: $failures failure(s)" >&2; exit 1; }; }
 
@@ -60,7 +65,7 @@ check "Section is net" test "$(field Section)" = net
 for dep in libbpf1 libboost-program-options libfmt libc6 libstdc++6; do
   check "Depends names $dep (dpkg-shlibdeps)" grep -q "$dep" <<<"$(field Depends)"
 done
-check "Depends names no -dev package" bash -c '! grep -q -- "-dev" <<<"$1"' _ "$(field Depends)"
+check "Depends names no -dev package" not grep -q -- -dev <<<"$(field Depends)"
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles >"$work/conffiles"
 check "/etc/fwd/fwd.conf is a conffile" grep -qx /etc/fwd/fwd.conf "$work/conffiles"
 for file in ./usr/sbin/fwdctl ./usr/sbin/fwd-docker-proxy \
@@ -70,7 +75,7 @@ for file in ./usr/sbin/fwdctl ./usr/sbin/fwd-docker-proxy \
   check "the package holds $file" grep -qE "^-[rwx-]+ $file\$" "$work/contents"
 done
 check "the programs are executable" grep -qE '^-rwxr-xr-x ./usr/sbin/fwdctl$' "$work/contents"
-check "nothing under /usr/local" bash -c '! grep -q " ./usr/local" "$1"' _ "$work/contents"
+check "nothing under /usr/local" not grep -q ' ./usr/local' "$work/contents"
 dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/lib/systemd/system/fwd-restore.service >"$work/unit"
 check "the packed unit runs /usr/sbin/fwdctl" grep -qx 'ExecStart=/usr/sbin/fwdctl restore' "$work/unit"
 require_ok
@@ -79,11 +84,12 @@ echo "== deb-check: apt-get install $(basename "$deb")"
 # A clean machine: apt fetches whatever Depends names that is not installed yet.
 DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q --no-install-recommends "$deb" |
   tail -n 5
-check "dpkg says fwd is installed" bash -c \
-  'dpkg-query -W -f="\${Status} \${Version}" fwd | grep -qx "install ok installed $1"' _ "$version"
+check "dpkg says fwd $version is installed" test \
+  "$(dpkg-query -W -f='${Status} ${Version}' fwd)" = "install ok installed $version"
 check "/usr/sbin/fwdctl --version" test "$(/usr/sbin/fwdctl --version)" = "fwdctl $version"
-check "/usr/sbin/fwdctl --help" bash -c '/usr/sbin/fwdctl --help >/dev/null'
-check "the programs find their shared libraries" bash -c '! ldd /usr/sbin/fwdctl /usr/sbin/fwd-docker-proxy | grep -q "not found"'
+check "/usr/sbin/fwdctl --help" grep -q '^commands:' <<<"$(/usr/sbin/fwdctl --help)"
+check "the programs find their shared libraries" \
+  not grep -q 'not found' <<<"$(ldd /usr/sbin/fwdctl /usr/sbin/fwd-docker-proxy)"
 # (Minimal images may tell dpkg to drop man pages: then there is nothing to find.)
 if command -v man >/dev/null && ! grep -qs '^path-exclude=*/usr/share/man' /etc/dpkg/dpkg.cfg.d/*; then
   check "man -w fwdctl" test "$(man -w fwdctl)" = /usr/share/man/man8/fwdctl.8.gz
@@ -95,7 +101,8 @@ check "bash-completion finds fwdctl's completion" bash -c \
 
 unit=/usr/lib/systemd/system/fwd-restore.service
 if command -v systemd-analyze >/dev/null; then
-  check "systemd-analyze verify $unit" bash -c 'out=$(systemd-analyze verify "$1" 2>&1) && [[ -z $out ]] || { echo "$out" >&2; false; }' _ "$unit"
+  verify=$(systemd-analyze verify "$unit" 2>&1) || true
+  check "systemd-analyze verify $unit says nothing: $verify" test -z "$verify"
 fi
 require_ok
 
@@ -121,8 +128,8 @@ if ! timeout 60 unshare --net env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "${envir
 fi
 cat "$work/restore.out"
 check "restore refilled the mapping" grep -q 'restored 1 mapping(s)' "$work/restore.out"
-check "the maps hold the mapping" bash -c '"$@" check >/dev/null' _ "${fwdctl[@]}"
-check "list shows it" bash -c '"$@" list | grep -q "0.0.0.0:8080/tcp -> 10.99.0.2:80"' _ "${fwdctl[@]}"
+check "the maps hold the mapping (fwdctl check)" "${fwdctl[@]}" check
+check "list shows it" grep -qx '0.0.0.0:8080/tcp -> 10.99.0.2:80' <<<"$("${fwdctl[@]}" list)"
 rm -rf "$pin_dir"
 require_ok
 
@@ -132,6 +139,6 @@ check "remove takes the programs" test ! -e /usr/sbin/fwdctl
 check "remove keeps the conffile" test -f /etc/fwd/fwd.conf
 DEBIAN_FRONTEND=noninteractive timeout 300 apt-get purge -y -q fwd >/dev/null
 check "purge takes the conffile" test ! -e /etc/fwd/fwd.conf
-check "nothing of the package is left" bash -c '! dpkg-query -W fwd >/dev/null 2>&1'
+check "dpkg knows no package fwd any more" not dpkg_knows_fwd
 require_ok
 echo "deb-check: the .deb builds, installs, restores and uninstalls"

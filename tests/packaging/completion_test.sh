@@ -45,7 +45,7 @@ expect() {
   expected=$(tr ' ' '\n' <<<"$2" | grep -v '^$' | sort || true)
   actual=$(complete_line "$line")
   [[ $actual == "$expected" ]] ||
-    fail "'$line<TAB>': expected [$(echo $expected)], got [$(echo $actual)]"
+    fail "'$line<TAB>': expected [${expected//$'\n'/ }], got [${actual//$'\n'/ }]"
 }
 
 sorted_words() { tr ' ' '\n' | grep -v '^$' | sort -u; }
