@@ -8,6 +8,9 @@ packages=(
   libbpf-dev bpftool linux-libc-dev libelf-dev zlib1g-dev
   libboost-program-options-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev googletest
+  # packaging: man pages (help2man, man-db renders them in the tests), bash completion's
+  # helpers (its test), the .deb's dependencies (dpkg-shlibdeps in dpkg-dev)
+  help2man man-db bash-completion dpkg-dev
   # tests and demo: namespaces, tc, nsenter/setpriv, a tiny server, syscall counting
   iproute2 util-linux socat strace
 )

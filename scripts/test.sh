@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs dependencies,
 # builds with warnings as errors, runs clang-tidy, the pure-logic tests as an
-# unprivileged user, bounded fuzzing, every ctest suite as root, and then the
-# root suites on Debian's 6.1 and 6.12 kernels in QEMU (vmtests/run; skip with
+# unprivileged user, bounded fuzzing, every ctest suite as root, builds the .deb
+# and installs, runs and purges it (scripts/deb-check.sh), and then the root
+# suites on Debian's 6.1 and 6.12 kernels in QEMU (vmtests/run; skip with
 # FWD_SKIP_VMTESTS=1). Fails on any failed or skipped test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +45,8 @@ if grep -l 'result="skipped"' "$build"/test-results/*.xml >/dev/null 2>&1; then
   grep -h -o 'testcase name="[^"]*"[^>]*result="skipped"' "$build"/test-results/*.xml >&2
   exit 1
 fi
+echo "== the .deb: build, check, install, run the unit's command, purge"
+bash scripts/deb-check.sh "$build"
 # The same bpf and netns binaries on Debian's 6.1 and 6.12 kernels, in QEMU.
 if [[ ${FWD_SKIP_VMTESTS:-0} != 1 ]]; then
   echo "== vmtests: the root suites on other kernels"
