@@ -6,6 +6,7 @@
 #include <cstring>
 #include <set>
 #include <tuple>
+#include <type_traits>
 
 #include "fwd/ctl/spec.h"
 #include "spec_text.h"
@@ -65,6 +66,19 @@ CniResult<std::uint16_t> port_number(const json& entry, const char* field, std::
     return static_cast<std::uint16_t>(value);
 }
 
+// An optional string field read by one of fwdctl's parsers; "" counts as absent.
+template <typename Parse>
+auto parsed_field(const json& entry, const char* field, const std::string& where, Parse parse)
+    -> CniResult<std::optional<std::decay_t<decltype(*parse(std::string_view{}))>>> {
+    using Value = std::decay_t<decltype(*parse(std::string_view{}))>;
+    auto text = optional_string(entry, field, where);
+    if (!text) return text.error();
+    if (!*text || (*text)->empty()) return std::optional<Value>{};
+    auto parsed = parse(**text);
+    if (!parsed) return error(kInvalidNetworkConfig, where + field + ": " + parsed.error().message);
+    return std::optional<Value>{*parsed};
+}
+
 CniResult<PortMapping> port_mapping(const json& entry, std::size_t index) {
     const std::string where = fmt::format("runtimeConfig.portMappings[{}].", index);
     if (!entry.is_object()) return error(kDecodeFailure, where + " is not an object");
@@ -75,20 +89,12 @@ CniResult<PortMapping> port_mapping(const json& entry, std::size_t index) {
     auto container_port = port_number(entry, "containerPort", index);
     if (!container_port) return container_port.error();
     mapping.container_port = *container_port;
-    auto proto = optional_string(entry, "protocol", where);
+    auto proto = parsed_field(entry, "protocol", where, parse_proto);
     if (!proto) return proto.error();
-    if (*proto && !(*proto)->empty()) {
-        auto parsed = parse_proto(**proto);
-        if (!parsed) return error(kInvalidNetworkConfig, where + "protocol: " + parsed.error().message);
-        mapping.proto = *parsed;
-    }
-    auto host_ip = optional_string(entry, "hostIP", where);
+    mapping.proto = proto->value_or(Proto::Tcp);
+    auto host_ip = parsed_field(entry, "hostIP", where, parse_ip);
     if (!host_ip) return host_ip.error();
-    if (*host_ip && !(*host_ip)->empty()) {
-        auto parsed = parse_ip(**host_ip);
-        if (!parsed) return error(kInvalidNetworkConfig, where + "hostIP: " + parsed.error().message);
-        mapping.host_ip = *parsed;
-    }
+    mapping.host_ip = *host_ip;
     return mapping;
 }
 
