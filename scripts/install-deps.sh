@@ -13,6 +13,8 @@ packages=(
   help2man man-db bash-completion dpkg-dev
   # tests and demo: namespaces, tc, nsenter/setpriv, a tiny server, syscall counting
   iproute2 util-linux socat strace
+  # the CNI tests compare fwd-portmap with the reference portmap plugin (/usr/lib/cni/portmap)
+  containernetworking-plugins iptables
 )
 
 missing=()

@@ -158,11 +158,11 @@ Result<EndpointParts> split_endpoint(std::string_view body, std::string_view who
     if (body.starts_with('[')) {
         const auto close = body.find(']');
         if (close == npos) {
-            return invalid(fmt::format("missing \"]\" after the IPv6 address in {}", quote(whole)));
+            return invalid(fmt::format(R"(missing "]" after the IPv6 address in {})", quote(whole)));
         }
         const auto rest = body.substr(close + 1);
         if (!rest.starts_with(':')) {
-            return invalid(fmt::format("expected \":PORT\" after \"]\" in {} (expected {})",
+            return invalid(fmt::format(R"(expected ":PORT" after "]" in {} (expected {}))",
                                        quote(whole), form));
         }
         return EndpointParts{body.substr(0, close + 1), rest.substr(1)};

@@ -615,7 +615,7 @@ Result<std::vector<MapFill>> KernelDatapath::map_fill() {
         fill.push_back({map.name(), static_cast<std::uint32_t>(entries->size()), shape->max_entries});
         return {};
     };
-    for (auto ok : {add(maps4->services()), add(maps4->conntrack()), add(maps6->services()),
+    for (const auto& ok : {add(maps4->services()), add(maps4->conntrack()), add(maps6->services()),
                     add(maps6->conntrack())})
         if (!ok) return ok.error();
     return fill;

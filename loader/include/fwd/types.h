@@ -106,7 +106,7 @@ public:
     // The address as it stands before ":PORT": IPv6 in brackets ("[fd00::2]").
     [[nodiscard]] std::string to_endpoint_string() const;
 
-    auto operator<=>(const IpAddr&) const = default;
+    auto operator<=>(const IpAddr&) const = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 bug
     bool operator==(const IpAddr&) const = default;
 
 private:
@@ -122,7 +122,7 @@ struct IpCidr {
     std::uint8_t prefix_len = 32;
 
     [[nodiscard]] std::string to_string() const;
-    auto operator<=>(const IpCidr&) const = default;
+    auto operator<=>(const IpCidr&) const = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 bug
     bool operator==(const IpCidr&) const = default;
 };
 
