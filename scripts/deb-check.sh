@@ -68,8 +68,9 @@ done
 check "Depends names no -dev package" not grep -q -- -dev <<<"$(field Depends)"
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles >"$work/conffiles"
 check "/etc/fwd/fwd.conf is a conffile" grep -qx /etc/fwd/fwd.conf "$work/conffiles"
-for file in ./usr/sbin/fwdctl ./usr/sbin/fwd-docker-proxy \
+for file in ./usr/sbin/fwdctl ./usr/sbin/fwd-docker-proxy ./usr/lib/cni/fwd-portmap \
   ./usr/share/man/man8/fwdctl.8.gz ./usr/share/man/man8/fwd-docker-proxy.8.gz \
+  ./usr/share/man/man8/fwd-portmap.8.gz \
   ./usr/share/bash-completion/completions/fwdctl ./usr/lib/systemd/system/fwd-restore.service \
   ./etc/fwd/fwd.conf; do
   check "the package holds $file" grep -qE "^-[rwx-]+ $file\$" "$work/contents"
@@ -89,11 +90,12 @@ check "dpkg says fwd $version is installed" test \
 check "/usr/sbin/fwdctl --version" test "$(/usr/sbin/fwdctl --version)" = "fwdctl $version"
 check "/usr/sbin/fwdctl --help" grep -q '^commands:' <<<"$(/usr/sbin/fwdctl --help)"
 check "the programs find their shared libraries" \
-  not grep -q 'not found' <<<"$(ldd /usr/sbin/fwdctl /usr/sbin/fwd-docker-proxy)"
+  not grep -q 'not found' <<<"$(ldd /usr/sbin/fwdctl /usr/sbin/fwd-docker-proxy /usr/lib/cni/fwd-portmap)"
 # (Minimal images may tell dpkg to drop man pages: then there is nothing to find.)
 if command -v man >/dev/null && ! grep -qs '^path-exclude=*/usr/share/man' /etc/dpkg/dpkg.cfg.d/*; then
   check "man -w fwdctl" test "$(man -w fwdctl)" = /usr/share/man/man8/fwdctl.8.gz
   check "man -w fwd-docker-proxy" test "$(man -w fwd-docker-proxy)" = /usr/share/man/man8/fwd-docker-proxy.8.gz
+  check "man -w fwd-portmap" test "$(man -w fwd-portmap)" = /usr/share/man/man8/fwd-portmap.8.gz
 fi
 # bash-completion loads completions on demand from its directory, by command name.
 check "bash-completion finds fwdctl's completion" bash -c \

@@ -23,7 +23,7 @@ render() {
   LC_ALL=C.UTF-8 MANWIDTH=1000 man -l "$1" 2>/dev/null | col -b
 }
 
-for page in fwdctl.8.gz fwd-docker-proxy.8.gz; do
+for page in fwdctl.8.gz fwd-docker-proxy.8.gz fwd-portmap.8.gz; do
   [[ -s $man_dir/$page ]] || fail "$man_dir/$page is missing"
   gzip -t "$man_dir/$page" || fail "$page is no gzip file"
 done
@@ -69,6 +69,12 @@ while :; do
   ((flags < 20)) || break
 done
 ((flags >= 5)) || fail "fwd-docker-proxy reported only $flags required flags (last: $err)"
+
+# --- fwd-portmap(8): every CNI command and fwd's own error codes are described.
+page=$(render "$man_dir/fwd-portmap.8.gz")
+for word in ADD DEL CHECK VERSION stateDir pinDir configFile 100 101 102 103; do
+  grep -qw -- "$word" <<<"$page" || fail "fwd-portmap(8) does not mention $word"
+done
 
 if ((failures)); then
   echo "man_test: $failures failure(s)" >&2
