@@ -2,12 +2,14 @@
 # fwd demo: publish a container port with eBPF and show that the client's real address reaches
 # the container (no SNAT, no proxy process).
 #
-#   client ns (10.78.1.2)  --veth--  host ns (up0 10.78.1.1, bridge fbr0 172.31.0.1)  --  ctr ns (172.31.0.2)
+#   client ns (10.78.1.2, fd00:78:1::2)  --veth--  host ns (up0 10.78.1.1, fd00:78:1::1;
+#   bridge fbr0 172.31.0.1, fd00:31::1)  --  ctr ns (172.31.0.2, fd00:31::2)
 #
 # It builds fwd, creates its own namespaces (prefix fwd-demo-), mounts a private bpffs as the pin
 # dir and uses a temp state dir (never /sys/fs/bpf/fwd or /var/lib/fwd), attaches fwd in the host
-# namespace, publishes 0.0.0.0:8080/tcp -> 172.31.0.2:80, runs a tiny socat server in the
-# container and calls it from the client. Everything is removed on exit, also on failure.
+# namespace, publishes the container's port 80 the way `docker run -p 8080:80` does (on 0.0.0.0
+# and [::], one host port), runs a tiny socat server in the container and calls it from the
+# client over IPv4 and IPv6. Everything is removed on exit, also on failure.
 #
 # Usage: sudo scripts/demo.sh        (needs: cmake, a C++ toolchain, clang, bpftool, iproute2,
 #                                     util-linux nsenter, socat: see scripts/install-deps.sh)
@@ -36,7 +38,7 @@ ns_ctr="${prefix}$$-ctr"
 created_ns=()
 tmp_dir=""
 bpffs_dir=""
-server_pid=""
+server_pids=()
 fwd_ready=0
 cgroup_dir=""
 
@@ -46,10 +48,11 @@ cleanup() {
     local rc=$?
     set +e
     trap - EXIT
-    if [[ -n ${server_pid} ]]; then
-        kill "${server_pid}" 2>/dev/null
-        wait "${server_pid}" 2>/dev/null
-    fi
+    local pid
+    for pid in "${server_pids[@]}"; do
+        kill "${pid}" 2>/dev/null
+        wait "${pid}" 2>/dev/null
+    done
     if ((fwd_ready)); then
         fwdctl detach --all >/dev/null 2>&1
     fi
@@ -84,6 +87,8 @@ add_ns() {
     created_ns+=("$1")
     ip netns add "$1"
     ip -n "$1" link set lo up
+    # No IPv6 duplicate address detection on the links to come: it would hold IPv6 back ~2 s.
+    ip netns exec "$1" sh -c 'echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad'
 }
 
 # Namespaces left by an earlier demo that was killed (its pid is gone).
@@ -134,6 +139,14 @@ ip -n "${ns_ctr}" route add default via 172.31.0.1
 ip -n "${ns_host}" link set vctr master fbr0
 ip -n "${ns_host}" link set vctr up
 ip netns exec "${ns_host}" sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
+# IPv6 on the same links.
+ip -n "${ns_client}" -6 addr add fd00:78:1::2/64 dev eth0 nodad
+ip -n "${ns_client}" -6 route add default via fd00:78:1::1
+ip -n "${ns_host}" -6 addr add fd00:78:1::1/64 dev up0 nodad
+ip -n "${ns_host}" -6 addr add fd00:31::1/64 dev fbr0 nodad
+ip -n "${ns_ctr}" -6 addr add fd00:31::2/64 dev eth0 nodad
+ip -n "${ns_ctr}" -6 route add default via fd00:31::1
+ip netns exec "${ns_host}" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/forwarding'
 wait_for "client link" has_carrier "${ns_client}" eth0
 wait_for "host uplink" has_carrier "${ns_host}" up0
 wait_for "bridge" has_carrier "${ns_host}" fbr0
@@ -159,14 +172,18 @@ step "fwdctl attach up0 fbr0 --cgroup ${cgroup_dir}   (in the host namespace)"
 fwd_ready=1
 fwdctl attach up0 fbr0 --cgroup "${cgroup_dir}"
 
-step "fwdctl add 0.0.0.0:8080/tcp 172.31.0.2:80"
-fwdctl add 0.0.0.0:8080/tcp 172.31.0.2:80
+step "fwdctl publish web --ip 172.31.0.2 --ip6 fd00:31::2 -p 8080:80   (docker run -p 8080:80)"
+fwdctl publish web --ip 172.31.0.2 --ip6 fd00:31::2 -p 8080:80
+step "fwdctl port web   (docker port web)"
+fwdctl port web
 
-step "starting a server in the container: socat on 172.31.0.2:80"
-# shellcheck disable=SC2016 # $SOCAT_PEERADDR is for the shell that socat starts
-ip netns exec "${ns_ctr}" socat TCP-LISTEN:80,fork,reuseaddr \
-    SYSTEM:'echo "hello from container, you are $SOCAT_PEERADDR"' &
-server_pid=$!
+step "starting a server in the container: socat on port 80, IPv4 and IPv6"
+for listen in TCP4-LISTEN:80,fork,reuseaddr TCP6-LISTEN:80,fork,reuseaddr,ipv6only=1; do
+    # shellcheck disable=SC2016 # $SOCAT_PEERADDR is for the shell that socat starts
+    ip netns exec "${ns_ctr}" socat "${listen}" \
+        SYSTEM:'echo "hello from container, you are $SOCAT_PEERADDR"' &
+    server_pids+=($!)
+done
 wait_for "the container's server" listening "${ns_ctr}" 80
 
 step "client 10.78.1.2 -> 10.78.1.1:8080 (the host's published port)"
@@ -176,6 +193,15 @@ if [[ ${reply} != *"you are 10.78.1.2"* ]]; then
     die "expected the container to see the client's own address 10.78.1.2, got: '${reply}'"
 fi
 echo "OK: the container saw the client's real address (no SNAT, no proxy process)"
+
+step "client fd00:78:1::2 -> [fd00:78:1::1]:8080 (the same host port, over IPv6)"
+reply=$(ip netns exec "${ns_client}" timeout 10 socat -T 5 - 'TCP6:[fd00:78:1::1]:8080,connect-timeout=5' </dev/null)
+echo "${reply}"
+# socat writes the address in full: fd00:78:1::2 is [fd00:0078:0001:0000:0000:0000:0000:0002].
+if [[ ${reply} != *"you are [fd00:0078:0001:0000:0000:0000:0000:0002]"* ]]; then
+    die "expected the container to see the client's own address fd00:78:1::2, got: '${reply}'"
+fi
+echo "OK: IPv6 too, with the client's real address"
 
 step "a host process -> 127.0.0.1:8080 (host-local access through the socket programs)"
 # shellcheck disable=SC2016 # BASHPID is the subshell's, expanded there
