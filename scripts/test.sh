@@ -50,6 +50,8 @@ bash scripts/deb-check.sh "$build"
 # The same bpf and netns binaries on Debian's 6.1 and 6.12 kernels, in QEMU.
 if [[ ${FWD_SKIP_VMTESTS:-0} != 1 ]]; then
   echo "== vmtests: the root suites on other kernels"
-  vmtests/run --build-dir "$build"
+  # Except the comparisons with the reference CNI portmap plugin: it drives iptables, which the
+  # guests (a minimal initramfs over a read-only root) cannot run; the host suite above runs them.
+  vmtests/run --build-dir "$build" -- '--gtest_filter=-CniPortmap.ReferencePortmap*'
 fi
 echo "test.sh: all tests passed"
